@@ -1,0 +1,211 @@
+"""Import benchmark (issue 3): our engine against django-import-export on the same lead file.
+
+Generates a realistic lead file of N rows (email, +82 mobile, Korean name, date, datetime,
+number, boolean, list, tag, three free strings, the two unsubscribe flags), then measures,
+each in its own child process (so peak RSS is that import's alone):
+  1. a new import into an empty channel (`import_customers … --kind lead --identity email`,
+     the same engine the Celery task runs),
+  2. an update pass of the same file,
+  3. django-import-export (ModelResource, use_bulk=True) importing the same file into another
+     empty channel, then its update pass,
+and prints rows/s, peak RSS and the ratios.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
+        .venv/bin/python bench/import_bench.py --rows 100000
+    … --rows 1000000 --skip-iie      # the 1,000,000-row targets (django-import-export: hours)
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("DEBUG", "true")
+
+HEADERS = [
+    "email",
+    "mobileNumber",
+    "name",
+    "birthday",
+    "lastOrderAt",
+    "points",
+    "vip",
+    "interests",
+    "segments",
+    "memo1",
+    "memo2",
+    "memo3",
+    "unsubscribeEmail",
+    "unsubscribeTexting",
+]
+KEYS = [
+    ("birthday", "date"),
+    ("lastOrderAt", "datetime"),
+    ("points", "number"),
+    ("vip", "boolean"),
+    ("interests", "list"),
+    ("segments", "tag"),
+    ("memo1", "string"),
+    ("memo2", "string"),
+    ("memo3", "string"),
+]
+SURNAMES = "김이박최정강조윤장임한오서신권황안송류전홍"
+GIVEN = [
+    "민준",
+    "서연",
+    "도윤",
+    "지우",
+    "하준",
+    "서윤",
+    "은우",
+    "지호",
+    "예은",
+    "수아",
+    "시우",
+    "하은",
+]
+INTERESTS = ["패션", "뷰티", "식품", "여행", "운동", "도서", "가전", "육아"]
+
+
+def generate(path: Path, rows: int, seed: int = 7) -> None:
+    rnd = random.Random(seed)
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(HEADERS)
+        for i in range(rows):
+            picks = rnd.sample(INTERESTS, rnd.randint(1, 3))
+            out.writerow(
+                [
+                    f"customer{i}@example{i % 97}.com",
+                    f"+8210{10000000 + i:08d}",
+                    rnd.choice(SURNAMES) + rnd.choice(GIVEN),
+                    f"{rnd.randint(1960, 2005)}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}",
+                    f"2025-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}T{rnd.randint(0, 23):02d}:15:00+09:00",
+                    f"{rnd.randint(0, 50000)}.{rnd.randint(0, 99):02d}",
+                    rnd.choice(["true", "false", "Y", "N"]),
+                    json.dumps(picks, ensure_ascii=False),
+                    json.dumps(
+                        [f"등급/{rnd.choice(['골드', '실버', '브론즈'])}"], ensure_ascii=False
+                    ),
+                    f"메모 {rnd.randint(0, 10**6)}",
+                    rnd.choice(["온라인", "매장", "전화"]),
+                    f"note-{i}",
+                    rnd.choice(["true", "false"]),
+                    rnd.choice(["true", "false"]),
+                ]
+            )
+
+
+def run_child(cmd: list[str]) -> tuple[float, int, str]:
+    # os.wait4 on our own child gives that child's peak RSS alone.
+    start = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:  # child: exec the command with stdout to a temp file
+        fd = os.open(
+            tempfile.gettempdir() + f"/bench-{os.getpid()}.out",
+            os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+        )
+        os.dup2(fd, 1)
+        os.chdir(ROOT)
+        os.execv(cmd[0], cmd)
+    _, status, usage = os.wait4(pid, 0)
+    elapsed = time.perf_counter() - start
+    out_path = Path(tempfile.gettempdir()) / f"bench-{pid}.out"
+    stdout = out_path.read_text() if out_path.exists() else ""
+    out_path.unlink(missing_ok=True)
+    if status != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed with status {status}")
+    return elapsed, usage.ru_maxrss // 1024, stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--skip-iie", action="store_true", help="skip django-import-export")
+    parser.add_argument("--keep", action="store_true", help="keep the bench channels")
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from crm.models import Channel
+    from crm.services.channels import channel_create
+    from crm.services.profile_keys import profile_key_create
+
+    vendor = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    call_command("migrate", verbosity=0)
+    owner, _ = get_user_model().objects.get_or_create(username="bench")
+    stamp = int(time.time())
+
+    def fresh_channel(suffix: str) -> Channel:
+        channel = channel_create(slug=f"bench-{suffix}-{stamp}", name="Bench", owner=owner).channel
+        for key, type_ in KEYS:
+            profile_key_create(channel=channel, key=key, type=type_)
+        return channel
+
+    work = Path(tempfile.mkdtemp(prefix="import-bench-"))
+    path = work / "leads.csv"
+    t0 = time.perf_counter()
+    generate(path, args.rows)
+    print(
+        f"generated {args.rows:,} rows ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t0:.1f}s; database: {vendor}"
+    )
+
+    ours = fresh_channel("ours")
+    cmd = [
+        sys.executable,
+        "manage.py",
+        "import_customers",
+        ours.slug,
+        str(path),
+        "--kind",
+        "lead",
+        "--identity",
+        "email",
+        "--json",
+    ]
+    results: dict[str, tuple[float, int]] = {}
+    for label in ("new", "update"):
+        seconds, rss, out = run_child(cmd)
+        summary = json.loads(out)
+        expected = (args.rows, 0) if label == "new" else (0, args.rows)
+        got = (summary["created"], summary["updated"])
+        assert got == expected and summary["failed"] == 0, (label, summary)
+        results[f"ours {label}"] = (seconds, rss)
+        print(
+            f"ours  {label:6}: {args.rows / seconds:10,.0f} rows/s  {seconds:7.1f}s  peak RSS {rss} MB"
+        )
+
+    if not args.skip_iie:
+        theirs = fresh_channel("iie")
+        icmd = [sys.executable, str(ROOT / "bench" / "iie_import.py"), theirs.slug, str(path)]
+        for label in ("new", "update"):
+            seconds, rss, out = run_child(icmd)
+            results[f"iie {label}"] = (seconds, rss)
+            print(
+                f"iie   {label:6}: {args.rows / seconds:10,.0f} rows/s  {seconds:7.1f}s  peak RSS {rss} MB  {out.strip()}"
+            )
+        for label in ("new", "update"):
+            ratio = results[f"iie {label}"][0] / results[f"ours {label}"][0]
+            print(f"ratio {label:6}: {ratio:5.1f}x django-import-export")
+
+    if not args.keep:
+        Channel.objects.filter(slug__endswith=f"-{stamp}").delete()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,17 @@
+"""The back-office on the Django admin: contacts, profile keys, channels, activity log.
+
+Every ModelAdmin here is a ``crm.admin.scoping.ChannelScopedAdmin`` (R8.2).
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from crm.admin import channels, contacts, profile_keys
+
+admin.site.site_header = "Contacts"
+admin.site.site_title = "Contacts"
+admin.site.index_title = "Back-office"
+admin.site.site_url = None  # "/" leads to the contacts list; no separate public site
+
+__all__ = ["channels", "contacts", "profile_keys"]

@@ -1,0 +1,351 @@
+"""The contacts list (R1.4, R1.5), a customer's page and "Add lead" (R1.1) on the admin site.
+
+The list shows one channel at a time, chosen by ``?channel=<slug>`` (remembered in the session),
+and is narrowed by ``crm.filters.CustomerFilter``, the same filter the API and export use.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+from urllib.parse import urlencode
+
+import phonenumbers
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from crm.admin.scoping import ChannelScopedAdmin, channels_with
+from crm.filters import FILTER_PARAMS, CustomerFilter, search_contacts
+from crm.forms import (
+    CustomerProfileForm,
+    LeadAddForm,
+    add_service_errors,
+    customer_form_class,
+    display_value,
+    ordered_profile_keys,
+    profile_field_name,
+)
+from crm.models import Channel, Customer, ProfileKey
+from crm.selectors import channel_mu, contacts, customer_profile, profile_keys_by_name
+from crm.services.customers import LeadAdded, lead_add
+
+CHANNEL_PARAM = "channel"
+SESSION_CHANNEL = "crm.contacts_channel"
+
+
+def pick_channel(request: HttpRequest, channels: list[Channel]) -> Channel | None:
+    """The channel asked for (``?channel=slug``), else the last one used, else the first.
+
+    A slug the user holds no grant on is ignored like an unknown one: the user's own first
+    channel is shown, and nothing says whether the other channel exists.
+    """
+    by_slug = {channel.slug: channel for channel in channels}
+    for wanted in (request.GET.get(CHANNEL_PARAM), request.session.get(SESSION_CHANNEL)):
+        if wanted in by_slug:
+            return by_slug[wanted]
+    return channels[0] if channels else None
+
+
+def _short_datetime(value: Any) -> str:
+    if value is None:
+        return "—"
+    return date_format(timezone.localtime(value), "Y-m-d H:i")
+
+
+class _NoAdminSearch(forms.Form):
+    """The admin's own search is off: ``q`` is the FilterSet's (indexed, see crm.filters)."""
+
+
+class ContactsChangeList(ChangeList):
+    search_form_class = _NoAdminSearch
+
+    def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        self.channels = list(channels_with(request, "view_customers").order_by("name"))
+        self.channel = pick_channel(request, self.channels)
+        if self.channel is not None and request.session.get(SESSION_CHANNEL) != self.channel.slug:
+            request.session[SESSION_CHANNEL] = self.channel.slug
+        rows = contacts(self.channel) if self.channel else Customer.objects.none()
+        self.filterset = CustomerFilter(request.GET, queryset=rows, channel=self.channel)
+        super().__init__(request, *args, **kwargs)
+
+    def get_filters_params(self, params: Any = None) -> dict[str, Any]:
+        # The FilterSet's parameters and the channel are not admin lookups: without this the
+        # admin would refuse them as unknown fields.
+        lookup: dict[str, Any] = super().get_filters_params(params)
+        for name in (*FILTER_PARAMS, CHANNEL_PARAM):
+            lookup.pop(name, None)
+        return lookup
+
+    def get_queryset(self, request: HttpRequest, exclude_parameters: Any = None) -> QuerySet[Any]:
+        self.root_queryset = self.filterset.qs  # one channel, never blocked (R4.2), filtered
+        queryset = super().get_queryset(request, exclude_parameters)
+        self.has_filters = True  # the FilterSet's form is the sidebar
+        self.has_active_filters = self.filterset.is_active
+        self.clear_all_filters_qs = "?" + urlencode(
+            {CHANNEL_PARAM: self.channel.slug} if self.channel else {}
+        )
+        return queryset
+
+    @cached_property
+    def mu(self) -> int:
+        """Managed users (R1.5). Unfiltered, the page's own count is MU: no second count."""
+        if self.channel is None:
+            return 0
+        if not self.filterset.is_active:
+            return int(self.result_count)
+        return channel_mu(self.channel)
+
+    @property
+    def mu_display(self) -> str:
+        return f"{self.mu:,}"
+
+    @property
+    def result_count_display(self) -> str:
+        return f"{self.result_count:,}"
+
+    def kept_params(self, *drop: str) -> list[tuple[str, str]]:
+        """The query's parameters minus ``drop`` and the page: hidden inputs of the forms."""
+        skip = {*drop, "p", "e"}
+        return [(k, v) for k, v in self.params.items() if k not in skip and v != ""]
+
+
+@admin.register(Customer)
+class CustomerAdmin(ChannelScopedAdmin[Customer]):
+    view_perm = "view_customers"
+    add_perm = "change_customers"
+    change_perm = "change_customers"
+    delete_perm = None  # deleting is R3's service and confirm page, not the admin's delete
+
+    list_display = (
+        "display_name",
+        "email",
+        "mobile",
+        "member_id",
+        "customer_type",
+        "verified",
+        "last_seen",
+        "created",
+    )
+    list_display_links = ("display_name",)
+    list_select_related = ()  # every column is the customer's own
+    list_per_page = 50
+    empty_value_display = "—"
+    show_full_result_count = False
+    sortable_by = ("last_seen", "created")  # the columns an index orders (channel, …)
+    ordering = ("-id",)  # newest first, by the contacts_list_idx partial index
+    search_fields = ("name",)  # enables autocomplete; the search itself is search_contacts
+    actions = None
+    readonly_fields = (
+        "profile_table",
+        "import_tags_list",
+        "tags_list",
+        "customer_type",
+        "verified",
+        "channel",
+        "created_at",
+        "last_seen_at",
+        "first_boot_at",
+        "blocked_status",
+    )
+    form = CustomerProfileForm
+
+    # --- the contacts list --------------------------------------------------------------------
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return ContactsChangeList
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        return super().changelist_view(request, {"title": "Contacts", **(extra_context or {})})
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Customer], search_term: str
+    ) -> tuple[QuerySet[Customer], bool]:
+        # Reached by autocomplete only (the contacts list searches through its FilterSet).
+        return search_contacts(queryset.filter(blocked=False), search_term), False
+
+    @admin.display(description="Name")
+    def display_name(self, obj: Customer) -> str | SafeString:
+        if obj.name:
+            return obj.name
+        return format_html('<span class="quiet">{}</span>', "(no name)")
+
+    @admin.display(description="Mobile")
+    def mobile(self, obj: Customer) -> str:
+        if not obj.mobile_number:
+            return "—"
+        try:
+            number = phonenumbers.parse(obj.mobile_number, None)
+        except phonenumbers.NumberParseException:
+            return obj.mobile_number
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+    @admin.display(description="Type")
+    def customer_type(self, obj: Customer) -> SafeString:
+        kind = "member" if obj.member_id else "lead"
+        return format_html('<span class="contact-type contact-{}">{}</span>', kind, kind.title())
+
+    @admin.display(description="Last seen", ordering="last_seen_at")
+    def last_seen(self, obj: Customer) -> str:
+        return _short_datetime(obj.last_seen_at)
+
+    @admin.display(description="Created", ordering="created_at")
+    def created(self, obj: Customer) -> str:
+        return _short_datetime(obj.created_at)
+
+    # --- a customer's page --------------------------------------------------------------------
+    def _profile_keys(self, request: HttpRequest, channel: Channel) -> list[ProfileKey]:
+        cache: dict[int, list[ProfileKey]] = request.__dict__.setdefault("_crm_profile_keys", {})
+        if channel.pk not in cache:
+            cache[channel.pk] = ordered_profile_keys(profile_keys_by_name(channel))
+        return cache[channel.pk]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Customer | None = None) -> Any:
+        if obj is None:
+            return [(None, {"fields": ()})]
+        if self.has_change_permission(request, obj):
+            keys = self._profile_keys(request, obj.channel)
+            profile: list[Any] = [
+                ("Profile", {"fields": [profile_field_name(k.key) for k in keys if k.builtin]}),
+            ]
+            custom = [profile_field_name(k.key) for k in keys if not k.builtin]
+            if custom:
+                profile.append(("Custom profile", {"fields": custom}))
+        else:
+            profile = [("Profile", {"fields": ["profile_table"]})]
+        return [
+            *profile,
+            ("Tags", {"fields": ["import_tags_list", "tags_list"]}),
+            (
+                "Status",
+                {
+                    "fields": [
+                        ("customer_type", "verified", "blocked_status"),
+                        "channel",
+                        ("created_at", "last_seen_at", "first_boot_at"),
+                    ]
+                },
+            ),
+        ]
+
+    def get_form(
+        self, request: HttpRequest, obj: Customer | None = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm[Customer]]:
+        if obj is not None and self.has_change_permission(request, obj):
+            kwargs["form"] = customer_form_class(
+                profile_keys=self._profile_keys(request, obj.channel), by=request.user
+            )
+        return super().get_form(request, obj, change, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Customer, form: Any, change: bool) -> None:
+        # The form's clean() already saved through crm.services.customers.customer_update.
+        obj.refresh_from_db()
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra = {"show_save_and_add_another": False, **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra)
+
+    @admin.display(description="Profile")
+    def profile_table(self, obj: Customer) -> str:
+        stored = customer_profile(obj)
+        rows = [
+            {
+                "key": k.key,
+                "label": k.label,
+                "type": k.type,
+                "builtin": k.builtin,
+                "value": display_value(k.type, stored.get(k.key)),
+            }
+            for k in ordered_profile_keys(profile_keys_by_name(obj.channel))
+        ]
+        return render_to_string("crm/_profile_table.html", {"rows": rows})
+
+    @admin.display(description="Import tags (oldest first)")
+    def import_tags_list(self, obj: Customer) -> str:
+        links = obj.customer_import_tags.select_related("import_tag").order_by("added_at", "id")
+        items = [
+            {"name": link.import_tag.name, "when": _short_datetime(link.added_at)} for link in links
+        ]
+        return render_to_string("crm/_tag_list.html", {"items": items, "empty": "No import tag"})
+
+    @admin.display(description="Tags")
+    def tags_list(self, obj: Customer) -> str:
+        links = obj.customer_tags.select_related("tag").order_by("tag__name")
+        items = [{"name": link.tag.name} for link in links]
+        return render_to_string("crm/_tag_list.html", {"items": items, "empty": "No tag"})
+
+    @admin.display(description="Blocked")
+    def blocked_status(self, obj: Customer) -> str:
+        if not obj.blocked:
+            return "No"
+        reason = f": {obj.blocked_reason}" if obj.blocked_reason else ""
+        return f"Yes, since {_short_datetime(obj.blocked_at)}{reason}"
+
+    # --- Add lead (R1.1) ----------------------------------------------------------------------
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        channels = channels_with(request, "change_customers").order_by("name")
+        current = pick_channel(request, list(channels))
+        form = LeadAddForm(
+            request.POST if request.method == "POST" else None,
+            channels=channels,
+            initial={"channel": current},
+        )
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                added = lead_add(
+                    channel=data["channel"],
+                    email=data["email"],
+                    mobile_number=data["mobile_number"],
+                    name=data["name"],
+                    by=request.user,
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc, LeadAddForm.FIELD_FOR_KEY)
+            else:
+                return self._lead_added(request, added)
+        context = {
+            **self.admin_site.each_context(request),
+            **(extra_context or {}),
+            "title": "Add lead",
+            "form": form,
+            "opts": self.opts,
+            "channel": current,
+        }
+        return TemplateResponse(request, "admin/crm/customer/add_lead.html", context)
+
+    def _lead_added(self, request: HttpRequest, added: LeadAdded) -> HttpResponse:
+        customer = added.customer
+        if added.created:
+            messages.success(
+                request, f"Lead “{customer}” added to {customer.channel}. It is verified."
+            )
+        else:
+            messages.warning(
+                request,
+                f"A customer with that email or mobile number already exists in "
+                f"{customer.channel}: nothing was added. Here is “{customer}”.",
+            )
+        url = reverse("admin:crm_customer_change", args=[customer.pk])
+        return HttpResponseRedirect(url)

@@ -1,0 +1,14 @@
+"""The crm app: channels, managers and roles, customers, profile keys, tags, activity log."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class CrmConfig(AppConfig):
+    name = "crm"
+    verbose_name = "Contacts"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from crm import signals  # noqa: F401  (connects the receivers)

@@ -1,0 +1,1 @@
+"""Database helpers shared by the apps (vendor-specific migrations, bulk SQL)."""

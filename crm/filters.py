@@ -1,0 +1,244 @@
+"""The one contacts filter (R1.4): the admin's contacts list, and later the Open API, export and
+bulk delete all narrow a channel's customers through ``CustomerFilter``.
+
+It knows nothing of the admin: give it the query parameters, a queryset of one channel's
+customers (``crm.selectors.contacts``) and that channel, which scopes the tag choices.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db.models import BigIntegerField, Q, QuerySet, Value
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from crm.models import (
+    Channel,
+    Customer,
+    CustomerImportTag,
+    CustomerTag,
+    CustomerType,
+    ImportTag,
+    Tag,
+)
+from crm.values import InvalidValue, parse_mobile_number
+
+# Query parameter names, camelCase like the profile keys and the Open API.
+FILTER_PARAMS = (
+    "q",
+    "type",
+    "tag",
+    "importTag",
+    "unsubscribeEmail",
+    "unsubscribeTexting",
+    "createdFrom",
+    "createdTo",
+    "lastSeenFrom",
+    "lastSeenTo",
+)
+
+# An email or a fragment of one: has an "@", or is a dotted word (example.co.kr).
+_EMAIL_LIKE = re.compile(r"\S*@\S*|[\w\-]*\.[\w.\-]*[a-z][\w.\-]*", re.ASCII | re.IGNORECASE)
+# A query of digits and phone punctuation only, with at least three digits.
+_PHONE_LIKE = re.compile(r"\+?[\d\s().\-]*\d[\d\s().\-]*")
+_MIN_PHONE_DIGITS = 3
+# pg_trgm extracts no trigram from a fragment shorter than three characters inside a word, so
+# `LIKE '%ab%'` would read the whole index; `LIKE 'ab%'` keeps the word-start trigrams usable.
+_MIN_INFIX = 3
+
+
+def phone_fragment(text: str) -> str | None:
+    """The part of a stored E.164 number that a phone-looking query must contain, or None.
+
+    "010-2020-3030" → "1020203030" (the trunk 0 never appears in E.164), "+82 010-2020-3030"
+    → "+821020203030", "+82 10 2020" → "+82102020", "2020 3030" → "20203030".
+    """
+    if not _PHONE_LIKE.fullmatch(text):
+        return None
+    digits = re.sub(r"\D", "", text)
+    if len(digits) < _MIN_PHONE_DIGITS:
+        return None
+    if text.startswith("+"):
+        try:  # a whole number, maybe with its trunk 0 (+82 010-…): its E.164 form
+            return parse_mobile_number(text)
+        except InvalidValue:
+            return "+" + digits
+    return digits.removeprefix("0") if len(digits) > _MIN_PHONE_DIGITS else digits
+
+
+def search_contacts(
+    queryset: QuerySet[Customer], text: str, *, channel_id: int | None = None
+) -> QuerySet[Customer]:
+    """Search by name, email, mobile number or memberId (R1.4).
+
+    Each branch is one trigram-indexed predicate (GIN on email, mobile_number and upper(name),
+    see crm/migrations/0001_initial.py) OR'ed only with the memberId equality, which the
+    (channel, member_id) unique index answers: PostgreSQL combines the two with a BitmapOr and
+    never reads the channel's customers one by one.
+
+    Give ``channel_id`` when the queryset is one channel's. The trigram indexes lead with the
+    channel (btree_gin), whose operator class compares bigint with bigint only, while Django
+    writes ``channel_id = 1`` with an integer literal; so the trigram branch repeats the channel
+    as a bigint, and the index narrows to the channel instead of filtering every channel's
+    matches afterwards. (Inside the OR branch: a second top-level channel condition would be
+    merged with the first and lost.)
+    """
+    text = text.strip()
+    if not text:
+        return queryset
+    in_channel = (
+        Q(channel_id=Cast(Value(channel_id), BigIntegerField())) if channel_id is not None else Q()
+    )
+    member_id = Q(member_id=text)
+    if _EMAIL_LIKE.fullmatch(text):
+        email = text.lower()  # emails are stored lower-cased
+        lookup = "email__contains" if len(email) >= _MIN_INFIX else "email__startswith"
+        return queryset.filter((in_channel & Q(**{lookup: email})) | member_id)
+    fragment = phone_fragment(text)
+    if fragment is not None:
+        return queryset.filter((in_channel & Q(mobile_number__contains=fragment)) | member_id)
+    # Short names (a Korean surname: "김") match from the start of the name.
+    lookup = "name__icontains" if len(text) >= _MIN_INFIX else "name__istartswith"
+    return queryset.filter((in_channel & Q(**{lookup: text})) | member_id)
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    """Midnight of ``day`` in the current time zone (the channel's days, not UTC's)."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+# YYYY-MM-DD, the format R2.13 uses too; browsers show a date picker.
+_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class _YesNoUnset:
+    CHOICES = (("yes", "Yes"), ("no", "No"), ("unset", "Not set"))
+
+
+class CustomerFilter(django_filters.FilterSet):
+    """Search and filters of the contacts list. ``queryset`` must be one channel's customers."""
+
+    q = django_filters.CharFilter(
+        label="Search",
+        method="filter_q",
+        widget=forms.TextInput(attrs={"placeholder": "Name, email, mobile or memberId"}),
+    )
+    type = django_filters.ChoiceFilter(
+        label="Type", choices=CustomerType.choices, method="filter_type", empty_label="Any"
+    )
+    tag = django_filters.ModelChoiceFilter(
+        label="Tag",
+        queryset=Tag.objects.none(),
+        to_field_name="name",
+        method="filter_tag",
+        empty_label="Any",
+    )
+    importTag = django_filters.ModelChoiceFilter(
+        label="Import tag",
+        queryset=ImportTag.objects.none(),
+        to_field_name="name",
+        method="filter_import_tag",
+        empty_label="Any",
+    )
+    unsubscribeEmail = django_filters.ChoiceFilter(
+        label="Unsubscribed from email",
+        choices=_YesNoUnset.CHOICES,
+        method="filter_unsubscribe",
+        empty_label="Any",
+    )
+    unsubscribeTexting = django_filters.ChoiceFilter(
+        label="Unsubscribed from texts",
+        choices=_YesNoUnset.CHOICES,
+        method="filter_unsubscribe",
+        empty_label="Any",
+    )
+    createdFrom = django_filters.DateFilter(
+        label="Created from", method="filter_from", field_name="created_at", widget=_DATE
+    )
+    createdTo = django_filters.DateFilter(
+        label="Created until", method="filter_to", field_name="created_at", widget=_DATE
+    )
+    lastSeenFrom = django_filters.DateFilter(
+        label="Last seen from", method="filter_from", field_name="last_seen_at", widget=_DATE
+    )
+    lastSeenTo = django_filters.DateFilter(
+        label="Last seen until", method="filter_to", field_name="last_seen_at", widget=_DATE
+    )
+
+    class Meta:
+        model = Customer
+        fields: list[str] = []
+
+    def __init__(
+        self,
+        data: Any = None,
+        queryset: QuerySet[Customer] | None = None,
+        *,
+        channel: Channel | None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(data, queryset=queryset, **kwargs)
+        self.channel = channel
+        # Choices come from this channel only: another channel's tag names are not even valid.
+        self.filters["tag"].queryset = (
+            Tag.objects.filter(channel=channel) if channel else Tag.objects.none()
+        )
+        self.filters["importTag"].queryset = (
+            ImportTag.objects.filter(channel=channel) if channel else ImportTag.objects.none()
+        )
+
+    @property
+    def is_active(self) -> bool:
+        """Whether any search or filter narrows the list (valid values only)."""
+        if not self.is_bound:
+            return False
+        self.errors  # noqa: B018 (validates the form, filling cleaned_data)
+        return any(value not in (None, "") for value in self.form.cleaned_data.values())
+
+    def filter_q(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:
+        return search_contacts(
+            queryset, value, channel_id=self.channel.pk if self.channel else None
+        )
+
+    def filter_type(
+        self, queryset: QuerySet[Customer], name: str, value: str
+    ) -> QuerySet[Customer]:
+        return queryset.filter(member_id__isnull=value == CustomerType.LEAD)
+
+    def filter_tag(self, queryset: QuerySet[Customer], name: str, value: Tag) -> QuerySet[Customer]:
+        tagged = CustomerTag.objects.filter(channel_id=value.channel_id, tag=value)
+        return queryset.filter(pk__in=tagged.values("customer_id"))
+
+    def filter_import_tag(
+        self, queryset: QuerySet[Customer], name: str, value: ImportTag
+    ) -> QuerySet[Customer]:
+        tagged = CustomerImportTag.objects.filter(channel_id=value.channel_id, import_tag=value)
+        return queryset.filter(pk__in=tagged.values("customer_id"))
+
+    def filter_unsubscribe(
+        self, queryset: QuerySet[Customer], name: str, value: str
+    ) -> QuerySet[Customer]:
+        field = "unsubscribe_email" if name == "unsubscribeEmail" else "unsubscribe_texting"
+        if value == "unset":
+            return queryset.filter(**{f"{field}__isnull": True})
+        if value in ("yes", "no"):
+            return queryset.filter(**{field: value == "yes"})
+        return queryset
+
+    # Date bounds are whole days of the current time zone, both inclusive, and compare the
+    # datetime column with instants so that the (channel, created_at) index serves them.
+    # (``name`` is the filter's field_name: created_at or last_seen_at.)
+    def filter_from(
+        self, queryset: QuerySet[Customer], name: str, value: dt.date
+    ) -> QuerySet[Customer]:
+        return queryset.filter(**{f"{name}__gte": _day_start(value)})
+
+    def filter_to(
+        self, queryset: QuerySet[Customer], name: str, value: dt.date
+    ) -> QuerySet[Customer]:
+        return queryset.filter(**{f"{name}__lt": _day_start(value + dt.timedelta(days=1))})

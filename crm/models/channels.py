@@ -1,0 +1,115 @@
+"""Channels (tenants), the managers who belong to them, and the per-channel permissions."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+
+def _token(nbytes: int) -> str:
+    return secrets.token_urlsafe(nbytes)
+
+
+def new_plugin_key() -> str:
+    return _token(18)
+
+
+def new_access_key() -> str:
+    return _token(12)
+
+
+def new_member_hash_secret() -> str:
+    return _token(32)
+
+
+class Channel(models.Model):
+    """One business's workspace. Every tenant row carries its channel."""
+
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    plugin_key = models.CharField(max_length=64, unique=True, default=new_plugin_key)
+    access_key = models.CharField(max_length=64, unique=True, default=new_access_key)
+    # Only a SHA-256 of the API secret is kept: it is shown once, when the channel is created.
+    access_secret_hash = models.CharField(max_length=64)
+    member_hash_secret = models.CharField(max_length=128, default=new_member_hash_secret)
+    member_hash_required = models.BooleanField(
+        default=False, help_text="Boots with a memberId must carry a valid memberHash."
+    )
+    detailed_audit = models.BooleanField(
+        default=False,
+        help_text="Log an activity entry for every customer an import changes.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [
+            ("view_customers", "View customers"),
+            ("change_customers", "Add and edit customers"),
+            ("delete_customers", "Delete customers"),
+            ("block_customers", "Block and unblock customers"),
+            ("import_customers", "Import customers"),
+            ("manage_profile_keys", "Manage profile keys"),
+            ("manage_managers", "Manage the channel's managers"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    ADMIN = "admin", "Admin"
+    AGENT = "agent", "Agent"
+
+
+CHANNEL_PERMISSIONS = (
+    "view_customers",
+    "change_customers",
+    "delete_customers",
+    "block_customers",
+    "import_customers",
+    "manage_profile_keys",
+    "manage_managers",
+)
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.OWNER: frozenset(CHANNEL_PERMISSIONS),
+    Role.ADMIN: frozenset(CHANNEL_PERMISSIONS) - {"manage_managers"},
+    Role.AGENT: frozenset({"view_customers", "change_customers", "block_customers"}),
+}
+
+
+class Membership(models.Model):
+    """A manager's role in one channel; the role's grants live in ChannelUserObjectPermission."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "user"], name="membership_unique"),
+            models.UniqueConstraint(
+                fields=["channel"], condition=models.Q(role="owner"), name="one_owner_per_channel"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role}) in {self.channel}"
+
+
+# django-guardian's direct foreign-key permission tables: a real FK (deleted with the channel,
+# joinable, indexable) instead of the generic object_pk string.
+class ChannelUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Channel, on_delete=models.CASCADE)
+
+
+class ChannelGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Channel, on_delete=models.CASCADE)

@@ -1,0 +1,158 @@
+"""Customers (members and leads), their tags and import tags."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class CustomerType(models.TextChoices):
+    MEMBER = "member", "Member"
+    LEAD = "lead", "Lead"
+
+
+class Customer(models.Model):
+    """A person known to a channel. Built-in profile keys are columns; custom keys live in
+    ``profile`` (JSON, values in their ``crm.values.to_json`` form)."""
+
+    channel = models.ForeignKey("crm.Channel", on_delete=models.CASCADE, related_name="customers")
+    member_id = models.CharField(max_length=512, null=True, blank=True)
+    verified = models.BooleanField(default=False)
+    name = models.CharField(max_length=512, blank=True, default="")
+    email = models.CharField(max_length=512, null=True, blank=True)  # stored lower-cased
+    mobile_number = models.CharField(max_length=32, null=True, blank=True)  # E.164
+    landline_number = models.CharField(max_length=32, null=True, blank=True)  # E.164
+    unsubscribe_email = models.BooleanField(null=True, blank=True)
+    unsubscribe_texting = models.BooleanField(null=True, blank=True)
+    profile = models.JSONField(default=dict, blank=True)
+    veil_id = models.CharField(max_length=64, null=True, blank=True)
+    first_boot_at = models.DateTimeField(null=True, blank=True)  # null: never booted
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    blocked = models.BooleanField(default=False)
+    blocked_at = models.DateTimeField(null=True, blank=True)
+    blocked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    blocked_reason = models.CharField(max_length=512, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            # NULLs are distinct: leads have no memberId.
+            models.UniqueConstraint(
+                fields=["channel", "member_id"], name="customer_member_id_unique"
+            ),
+            models.UniqueConstraint(fields=["channel", "veil_id"], name="customer_veil_id_unique"),
+        ]
+        indexes = [
+            # Identity look-ups of import, boot and API (R2.4, R2.5): channel first, so the
+            # schema can be distributed by channel (SPEC §10).
+            models.Index(fields=["channel", "email"], name="customer_email_idx"),
+            models.Index(fields=["channel", "mobile_number"], name="customer_mobile_idx"),
+            # The contacts list (never blocked customers) newest first, and its range filters.
+            models.Index(
+                fields=["channel", "-id"],
+                name="contacts_list_idx",
+                condition=models.Q(blocked=False),
+            ),
+            models.Index(fields=["channel", "created_at"], name="customer_created_idx"),
+            models.Index(fields=["channel", "last_seen_at"], name="customer_last_seen_idx"),
+            # The blocked customers page.
+            models.Index(
+                fields=["channel", "-blocked_at"],
+                name="blocked_list_idx",
+                condition=models.Q(blocked=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.mobile_number or self.member_id or f"#{self.pk}"
+
+    @property
+    def type(self) -> str:
+        return CustomerType.MEMBER if self.member_id else CustomerType.LEAD
+
+    @property
+    def booted(self) -> bool:
+        return self.first_boot_at is not None
+
+
+class Tag(models.Model):
+    """A customer tag of a channel (``a`` or ``a/b``)."""
+
+    channel = models.ForeignKey("crm.Channel", on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=512)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["channel", "name"], name="tag_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerTag(models.Model):
+    channel = models.ForeignKey("crm.Channel", on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="customer_tags")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="customer_tags")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "tag"], name="customer_tag_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["channel", "tag", "customer"], name="customer_tag_filter_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tag_id} on {self.customer_id}"
+
+
+class ImportTag(models.Model):
+    """``userImportTag``: a label an import puts on every customer it touched (R2.12)."""
+
+    channel = models.ForeignKey("crm.Channel", on_delete=models.CASCADE, related_name="import_tags")
+    name = models.CharField(max_length=512)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "name"], name="import_tag_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerImportTag(models.Model):
+    """One import tag on one customer; a customer keeps the 30 most recently added (R2.12)."""
+
+    MAX_PER_CUSTOMER = 30
+
+    channel = models.ForeignKey("crm.Channel", on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="customer_import_tags"
+    )
+    import_tag = models.ForeignKey(
+        ImportTag, on_delete=models.CASCADE, related_name="customer_import_tags"
+    )
+    added_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "import_tag"], name="customer_import_tag_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["channel", "import_tag", "customer"], name="customer_import_tag_filter_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.import_tag_id} on {self.customer_id}"

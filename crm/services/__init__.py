@@ -1,0 +1,1 @@
+"""Write services of the crm app: every model write goes through one of these (STYLE rule 1)."""

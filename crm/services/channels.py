@@ -1,0 +1,70 @@
+"""Creating channels: the tenant, its built-in profile keys, its owner and API credentials."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from crm.models import BUILTIN_KEYS, ActivityLog, Channel, ProfileKey, Role
+from crm.services.activity import activity_record
+from crm.services.memberships import membership_set
+
+_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def access_secret_matches(channel: Channel, secret: str) -> bool:
+    return hmac.compare_digest(channel.access_secret_hash, hash_secret(secret))
+
+
+@dataclass(frozen=True)
+class NewChannel:
+    channel: Channel
+    access_secret: str  # shown once; only its hash is stored
+
+
+@transaction.atomic
+def channel_create(*, slug: str, name: str, owner: User) -> NewChannel:
+    if not _SLUG.match(slug):
+        raise ValidationError(
+            {"slug": f"{slug!r} is not a valid slug: lower-case letters, digits and '-', 1-64 long"}
+        )
+    if Channel.objects.filter(slug=slug).exists():
+        raise ValidationError({"slug": f"a channel with the slug {slug!r} already exists"})
+    if not name.strip():
+        raise ValidationError({"name": "the channel needs a name"})
+    access_secret = secrets.token_urlsafe(32)
+    channel = Channel.objects.create(
+        slug=slug, name=name.strip(), access_secret_hash=hash_secret(access_secret)
+    )
+    ProfileKey.objects.bulk_create(
+        ProfileKey(channel=channel, key=key, type=type_, builtin=True)
+        for key, type_ in BUILTIN_KEYS.items()
+    )
+    activity_record(
+        channel=channel,
+        actor=owner,
+        action=ActivityLog.Action.CHANNEL_CREATE,
+        via=ActivityLog.Via.COMMAND,
+        detail={"slug": slug},
+    )
+    membership_set(channel=channel, user=owner, role=Role.OWNER, by=owner)
+    return NewChannel(channel=channel, access_secret=access_secret)
+
+
+@transaction.atomic
+def channel_rotate_access_secret(*, channel: Channel) -> str:
+    secret = secrets.token_urlsafe(32)
+    channel.access_secret_hash = hash_secret(secret)
+    channel.save(update_fields=["access_secret_hash"])
+    return secret

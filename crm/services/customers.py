@@ -1,0 +1,173 @@
+"""Adding leads and editing customer profiles by hand (R1.1, R1.3)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+
+from crm.models import ActivityLog, Channel, Customer, ProfileKey
+from crm.models.profile_keys import BUILTIN_FIELDS
+from crm.selectors import customer_profile, profile_keys_by_name
+from crm.services.activity import activity_record
+from crm.types import Actor
+from crm.values import InvalidValue, check_profile, parser_for, to_json
+
+
+def profile_clean(
+    *,
+    channel: Channel,
+    values: Mapping[str, object],
+    keys: Mapping[str, ProfileKey] | None = None,
+) -> dict[str, Any]:
+    """Parse raw values (form, API, builder) by their keys' types; ``None`` means clear.
+
+    Raises ValidationError with one message per failing key, naming the rule.
+    """
+    keys = keys if keys is not None else profile_keys_by_name(channel)
+    clean: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for name, raw in values.items():
+        profile_key = keys.get(name)
+        if profile_key is None:
+            errors[name] = f"the channel has no profile key {name!r}"
+            continue
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            clean[name] = None
+            continue
+        try:
+            clean[name] = to_json(profile_key.type, parser_for(name, profile_key.type)(raw))
+        except InvalidValue as exc:
+            errors[name] = exc.reason
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def _assign(customer: Customer, clean: Mapping[str, Any]) -> list[str]:
+    """Put cleaned values on the customer; returns the keys whose value changed."""
+    changed: list[str] = []
+    for name, value in clean.items():
+        field = BUILTIN_FIELDS.get(name)
+        if field is not None:
+            stored = "" if field == "name" and value is None else value
+            if getattr(customer, field) != stored:
+                setattr(customer, field, stored)
+                changed.append(name)
+        elif value is None:
+            if name in customer.profile:
+                del customer.profile[name]
+                changed.append(name)
+        elif customer.profile.get(name) != value:
+            customer.profile[name] = value
+            changed.append(name)
+    return changed
+
+
+def _check_limits(customer: Customer) -> None:
+    try:
+        check_profile(customer_profile(customer))
+    except InvalidValue as exc:
+        raise ValidationError(exc.reason) from None
+
+
+def _check_member_id_free(customer: Customer) -> None:
+    if not customer.member_id:
+        return
+    taken = Customer.objects.filter(channel_id=customer.channel_id, member_id=customer.member_id)
+    if customer.pk:
+        taken = taken.exclude(pk=customer.pk)
+    if taken.exists():
+        raise ValidationError(
+            {"memberId": f"another customer has the memberId {customer.member_id!r}"}
+        )
+
+
+@dataclass(frozen=True)
+class LeadAdded:
+    customer: Customer
+    created: bool  # False: a customer with that contact existed; the manager is led to it
+
+
+@transaction.atomic
+def lead_add(
+    *,
+    channel: Channel,
+    email: str = "",
+    mobile_number: str = "",
+    name: str = "",
+    by: Actor = None,
+) -> LeadAdded:
+    """Add a verified lead by hand (R1.1): email or mobile, one suffices; an existing customer
+    with either contact is returned instead of adding a duplicate."""
+    if not (email or "").strip() and not (mobile_number or "").strip():
+        raise ValidationError("give an email or a mobile number (one suffices)")
+    clean = profile_clean(
+        channel=channel, values={"email": email, "mobileNumber": mobile_number, "name": name}
+    )
+    match = Q()
+    if clean["email"]:
+        match |= Q(email=clean["email"])
+    if clean["mobileNumber"]:
+        match |= Q(mobile_number=clean["mobileNumber"])
+    existing = (
+        Customer.objects.select_for_update()
+        .filter(match, channel=channel)
+        .order_by(F("last_seen_at").desc(nulls_last=True), "-id")
+        .first()
+    )
+    if existing is not None:
+        return LeadAdded(customer=existing, created=False)
+    customer = Customer(channel=channel, verified=True)
+    _assign(customer, clean)
+    customer.save()
+    activity_record(
+        channel=channel,
+        actor=by,
+        action=ActivityLog.Action.CUSTOMER_CREATE,
+        via=ActivityLog.Via.HAND,
+        customer_id=customer.pk,
+    )
+    return LeadAdded(customer=customer, created=True)
+
+
+@transaction.atomic
+def customer_update(
+    *,
+    channel: Channel,
+    customer: Customer,
+    values: Mapping[str, object],
+    by: Actor = None,
+    via: str = ActivityLog.Via.HAND,
+) -> list[str]:
+    """Edit a customer's profile; returns the keys that changed. Limits of R1.3 hold."""
+    if customer.channel_id != channel.pk:
+        raise ValidationError("the customer belongs to another channel")
+    clean = profile_clean(channel=channel, values=values)
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    changed = _assign(customer, clean)
+    if not changed:
+        return []
+    _check_limits(customer)
+    _check_member_id_free(customer)
+    if (
+        customer.member_id is None
+        and not (customer.email or customer.mobile_number)
+        and customer.verified
+        and not customer.veil_id
+    ):
+        raise ValidationError("a lead needs an email or a mobile number")
+    customer.save()
+    activity_record(
+        channel=channel,
+        actor=by,
+        action=ActivityLog.Action.CUSTOMER_EDIT,
+        via=via,
+        customer_id=customer.pk,
+        detail={"keys": changed},
+    )
+    return changed

@@ -1,0 +1,58 @@
+"""Creating custom profile keys (R1.2)."""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from crm.models import ActivityLog, Channel, ProfileKey, ProfileKeyType
+from crm.services.activity import activity_record
+from crm.types import Actor
+from crm.values import MAX_KEYS
+
+KEY_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+
+
+@transaction.atomic
+def profile_key_create(
+    *,
+    channel: Channel,
+    key: str,
+    type: str,
+    label: str = "",
+    by: Actor = None,
+    via: str = ActivityLog.Via.HAND,
+) -> ProfileKey:
+    key = key.strip()
+    if not KEY_PATTERN.match(key):
+        raise ValidationError(
+            {
+                "key": f"{key!r} is not a valid key: start with a letter; letters, digits and _ only; at most 64"
+            }
+        )
+    if type not in ProfileKeyType.values:
+        raise ValidationError(
+            {
+                "type": f"{type!r} is not a profile key type: use one of {', '.join(ProfileKeyType.values)}"
+            }
+        )
+    # Keys are matched to file headers case-insensitively, so they must differ in more than case.
+    clash = ProfileKey.objects.select_for_update().filter(channel=channel, key__iexact=key).first()
+    if clash is not None:
+        raise ValidationError({"key": f"the channel already has the key {clash.key!r}"})
+    # A channel never has more keys than one profile may hold (R1.3), so any mapping fits.
+    if ProfileKey.objects.filter(channel=channel).count() >= MAX_KEYS:
+        raise ValidationError({"key": f"a channel has at most {MAX_KEYS} profile keys"})
+    profile_key = ProfileKey.objects.create(
+        channel=channel, key=key, type=type, label=label.strip()
+    )
+    activity_record(
+        channel=channel,
+        actor=by,
+        action=ActivityLog.Action.PROFILE_KEY_CREATE,
+        via=via,
+        detail={"key": key, "type": type},
+    )
+    return profile_key

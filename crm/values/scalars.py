@@ -1,0 +1,183 @@
+"""Parsers of the scalar profile types (R2.13): string, email, number, boolean."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, datetime
+
+from crm.values.errors import InvalidValue, echo
+from crm.values.limits import MAX_STRING
+
+# Numbers are int or float, not Decimal: profiles are stored as JSON, which the json module writes
+# from int/float only, and float's shortest repr gives back what the manager typed up to 15
+# significant digits. Integers are kept within ±(2**53 - 1) so that every JSON reader (the
+# browser, API clients in JavaScript) reads the same value that was stored.
+MAX_SAFE_INTEGER = 2**53 - 1
+
+STRING_FORMATS = f"any text of at most {MAX_STRING} characters"
+EMAIL_FORMATS = "use an address such as name@example.com"
+NUMBER_FORMATS = (
+    "use an integer or a decimal with a dot (1, -3, 1.01, 0.5), "
+    "without thousands separators or exponents"
+)
+UNSTORABLE = "contains NUL or broken Unicode, which cannot be stored"
+BOOLEAN_FORMATS = "use true, yes, y or 1, or false, no, n or 0 (any case)"
+
+# ASCII digits only: int() would also take Arabic-Indic and full-width digits, and 1_000.
+_NUMBER_RE = re.compile(r"[+-]?\d+(?:\.\d+)?", re.ASCII)
+# No more digits than 2**53 has (16): stops int() on a 5,000-digit cell before it starts.
+_INT_DIGITS_MAX = 16
+
+_BOOLEANS = {
+    "true": True,
+    "yes": True,
+    "y": True,
+    "1": True,
+    "false": False,
+    "no": False,
+    "n": False,
+    "0": False,
+}
+
+# A pragmatic RFC 5321 address: dot-atom local part (quoted local parts and IP literals are legal
+# but never the address of a customer we can mail), domain of LDH labels with an alphabetic TLD.
+_EMAIL_LOCAL_RE = re.compile(
+    r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*", re.ASCII
+)
+_EMAIL_DOMAIN_RE = re.compile(
+    r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})", re.ASCII
+)
+# NUL, which PostgreSQL cannot hold in text or jsonb, and lone surrogates, which are not UTF-8 (a
+# JSON client can send both as \u escapes): refused here rather than failing the database write.
+_UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
+
+_EMAIL_LOCAL_MAX = 64  # RFC 5321 §4.5.3.1.1
+_EMAIL_DOMAIN_MAX = 253  # RFC 1035, without the trailing dot
+
+
+def is_blank(value: object) -> bool:
+    """Whether a value means "no value": None, or text that is empty once stripped.
+
+    Callers decide what blank means (keep or clear, R2.11) before calling a parser; parsers refuse
+    blank values so that no path stores "" by accident.
+    """
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def parse_string(value: object) -> str:
+    """Text, stripped, at most 512 characters.
+
+    A native cell (XLSX, JSON) becomes the text a CSV of the same sheet would hold: 12345 for a
+    memberId typed as a number, TRUE for a boolean cell, 2025-05-04 for a date cell.
+    """
+    if isinstance(value, str):
+        text = value.strip()
+    elif isinstance(value, bool):  # before int
+        text = "TRUE" if value else "FALSE"
+    elif isinstance(value, int):
+        try:
+            text = str(value)
+        except ValueError:  # over 4,300 digits Python refuses; far over 512 characters anyway
+            raise InvalidValue(f"the number is too long: use {STRING_FORMATS}") from None
+    elif isinstance(value, float) and math.isfinite(value):
+        text = str(int(value)) if value.is_integer() else repr(value)
+    elif isinstance(value, datetime):  # before date
+        text = value.isoformat(sep=" ")
+    elif isinstance(value, date):
+        text = value.isoformat()
+    else:
+        raise InvalidValue(f"{echo(value)} is not text: use {STRING_FORMATS}")
+    if not text:
+        raise InvalidValue(f"the value is empty: use {STRING_FORMATS}")
+    if len(text) > MAX_STRING:
+        raise InvalidValue(f"{len(text)} characters is too long: use {STRING_FORMATS}")
+    if has_unstorable(text):
+        raise InvalidValue(f"{echo(value)} {UNSTORABLE}: use {STRING_FORMATS}")
+    return text
+
+
+def has_unstorable(text: str) -> bool:
+    """Whether text holds a character the database cannot store (NUL, a lone surrogate)."""
+    return _UNSTORABLE_RE.search(text) is not None
+
+
+def parse_email(value: object) -> str:
+    """A valid email address, stripped and lowercased (so that one address is one customer)."""
+    if not isinstance(value, str):
+        raise InvalidValue(f"{echo(value)} is not an email address: {EMAIL_FORMATS}")
+    text = value.strip().lower()
+    if len(text) > MAX_STRING:
+        raise InvalidValue(
+            f"{len(text)} characters is too long for an email address: {EMAIL_FORMATS}"
+        )
+    local, at, domain = text.rpartition("@")
+    if not at or not _valid_local(local) or not _valid_domain(domain):
+        raise InvalidValue(f"{echo(value)} is not a valid email address: {EMAIL_FORMATS}")
+    return text
+
+
+def _valid_local(local: str) -> bool:
+    return len(local) <= _EMAIL_LOCAL_MAX and _EMAIL_LOCAL_RE.fullmatch(local) is not None
+
+
+def _valid_domain(domain: str) -> bool:
+    if not domain.isascii():
+        # An internationalised domain (네이버.한국) is valid when its punycode form is.
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            return False
+    return len(domain) <= _EMAIL_DOMAIN_MAX and _EMAIL_DOMAIN_RE.fullmatch(domain) is not None
+
+
+def parse_number(value: object) -> int | float:
+    """An int for integer text or an int cell; a float for decimal text or a float cell."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not _NUMBER_RE.fullmatch(text):
+            hint = " (no thousands separators)" if "," in text else ""
+            raise InvalidValue(f"{echo(value)} is not a number{hint}: {NUMBER_FORMATS}")
+        if "." not in text:
+            if len(text.lstrip("+-")) > _INT_DIGITS_MAX:
+                raise _too_large(value)
+            return _safe_int(int(text), value)
+        number = float(text)
+        if not math.isfinite(number):  # 400 digits before the dot
+            raise _too_large(value)
+        return number
+    if isinstance(value, bool):  # before int: True is 1 to Python, not to a manager
+        raise InvalidValue(f"{echo(value)} is a boolean, not a number: {NUMBER_FORMATS}")
+    if isinstance(value, int):
+        return _safe_int(value, value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidValue(f"{echo(value)} is not a number: {NUMBER_FORMATS}")
+        return value
+    raise InvalidValue(f"{echo(value)} is not a number: {NUMBER_FORMATS}")
+
+
+def _safe_int(number: int, original: object) -> int:
+    if -MAX_SAFE_INTEGER <= number <= MAX_SAFE_INTEGER:
+        return number
+    raise _too_large(original)
+
+
+def _too_large(original: object) -> InvalidValue:
+    return InvalidValue(
+        f"{echo(original)} is too large: numbers are stored exactly up to "
+        f"±{MAX_SAFE_INTEGER:,}; {NUMBER_FORMATS}"
+    )
+
+
+def parse_boolean(value: object) -> bool:
+    """True or False from the words of the seed (any case), a bool, or an XLSX/JSON 0 or 1."""
+    if isinstance(value, str):
+        found = _BOOLEANS.get(value.strip().lower())
+        if found is not None:
+            return found
+    elif isinstance(value, bool):
+        return value
+    elif isinstance(value, int) and value in (0, 1):
+        return value == 1
+    raise InvalidValue(f"{echo(value)} is not true or false: {BOOLEAN_FORMATS}")

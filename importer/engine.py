@@ -1,0 +1,148 @@
+"""The import pipeline, end to end: read → map → resolve → apply → report, chunk by chunk.
+
+``run_import`` is what the Celery task and the command line call. It claims the job (or leaves
+it to the worker that holds it), resumes after the last committed row, and ends the job with
+its counts, failure log, bot messages and activity entry.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from itertools import islice
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from crm.models import ActivityLog, Channel, ImportTag
+from crm.selectors import profile_keys_by_name
+from importer import locking
+from importer.mapping import MappedRow, MappingError, RowMapper, build_plan
+from importer.merge import Merger
+from importer.models import ImportJob, ImportStatus
+from importer.reading import FileRefused, open_table
+from importer.writers import OrmWriter
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[ImportJob], None]
+
+
+def chunk_size() -> int:
+    return int(getattr(settings, "IMPORT_CHUNK_ROWS", 2000))
+
+
+def source_file(job: ImportJob) -> Path:
+    return Path(settings.MEDIA_ROOT) / job.source_path
+
+
+def _writer(job: ImportJob, channel: Channel, tag: ImportTag | None) -> OrmWriter:
+    if connection.vendor == "postgresql" and getattr(settings, "IMPORT_USE_COPY", True):
+        from importer.pg import CopyWriter
+
+        return CopyWriter(job, channel, tag)
+    return OrmWriter(job, channel, tag)
+
+
+def _chunks(mapped: Iterator[MappedRow], size: int) -> Iterator[list[MappedRow]]:
+    while chunk := list(islice(mapped, size)):
+        yield chunk
+
+
+def run_import(job_id: int, *, progress: Progress | None = None) -> ImportJob:
+    """Run (or resume) one import job; returns the job as it stands afterwards."""
+    lease = locking.claim(job_id)
+    job = ImportJob.objects.select_related("channel", "requested_by").get(pk=job_id)
+    if lease is None:
+        log.info("import #%s not claimed (status %s): nothing to do", job_id, job.status)
+        return job
+    try:
+        _run(job, lease, progress)
+    except locking.LeaseLost:
+        log.warning("import #%s: lease lost, another worker carries on", job_id)
+    except (FileRefused, MappingError) as exc:
+        reason = getattr(exc, "reason", None) or str(exc)
+        locking.release(lease, status=ImportStatus.FAILED, error=reason)
+        from importer.report import import_finished
+
+        import_finished(ImportJob.objects.get(pk=job_id))
+    job.refresh_from_db()
+    return job
+
+
+def _run(job: ImportJob, lease: locking.Lease, progress: Progress | None) -> None:
+    channel = job.channel
+    with open_table(
+        source_file(job), max_bytes=settings.UPLOAD_MAX_BYTES, filename=job.filename
+    ) as table:
+        plan = build_plan(
+            headers=table.headers,
+            mapping=job.mapping,
+            keys=profile_keys_by_name(channel),
+            kind=job.kind,
+            identity=job.identity,
+        )
+        if job.rows_total is None:
+            job.rows_total = table.count_rows()
+            locking.fence(lease, rows_total=job.rows_total, encoding=table.encoding or "")
+        tag = None
+        if job.tag:
+            tag, _ = ImportTag.objects.get_or_create(channel=channel, name=job.tag)
+        mapper = RowMapper(plan)
+        merger = Merger(plan, empty_policy=job.empty_policy)
+        writer = _writer(job, channel, tag)
+        start_after = job.position
+        mapped = (
+            mapper.map(row.number, row.cells, row.error)
+            for row in table.rows()
+            if row.number > start_after
+        )
+        for chunk in _chunks(mapped, chunk_size()):
+            result = merger.apply_chunk(channel.pk, chunk)
+            writer.write(result, lease)
+            if progress is not None:
+                job.refresh_from_db()
+                progress(job)
+    _finish(job, lease)
+
+
+def _finish(job: ImportJob, lease: locking.Lease) -> None:
+    from importer.report import import_finished, write_failure_logs
+
+    job.refresh_from_db()
+    paths = write_failure_logs(job)
+    ended = locking.release(
+        lease,
+        status=ImportStatus.SUCCEEDED,
+        failure_log_csv=paths.csv if paths else "",
+        failure_log_xlsx=paths.xlsx if paths else "",
+        failure_log_expires_at=(
+            timezone.now() + timedelta(days=settings.FAILURE_LOG_RETENTION_DAYS) if paths else None
+        ),
+    )
+    if not ended:
+        raise locking.LeaseLost(f"import #{job.pk} was taken over while finishing")
+    job.refresh_from_db()
+    from crm.services.activity import activity_record
+
+    activity_record(
+        channel=job.channel,
+        actor=job.requested_by,
+        action=ActivityLog.Action.IMPORT,
+        via=ActivityLog.Via.IMPORT,
+        count=job.created + job.updated,
+        detail={
+            "import": job.pk,
+            "file": job.filename,
+            "kind": job.kind,
+            "identity": job.identity,
+            "tag": job.tag,
+            "created": job.created,
+            "updated": job.updated,
+            "failed": job.failed,
+        },
+    )
+    import_finished(job)

@@ -1,0 +1,159 @@
+"""`import_customers SLUG FILE --kind member|lead …` (SPEC §9): a file import from the shell."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from crm.models import Channel
+from crm.selectors import profile_keys_by_name
+from importer.engine import run_import
+from importer.locking import ImportLocked
+from importer.mapping import MappingError, auto_mapping
+from importer.models import ImportJob
+from importer.reading import FileRefused
+from importer.services import import_configure, import_create, import_start
+
+
+def _pairs(values: list[str]) -> dict[str, str]:
+    mapping = {}
+    for item in values:
+        header, sep, key = item.rpartition("=")
+        if not sep or not header:
+            raise CommandError(f'--map {item!r}: write it as "Header=key"')
+        mapping[header] = key.strip()
+    return mapping
+
+
+class Command(BaseCommand):
+    help = "Import customers from a CSV or XLSX file into a channel."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("slug")
+        parser.add_argument("file")
+        parser.add_argument("--kind", required=True, choices=["member", "lead"])
+        parser.add_argument("--identity", choices=["email", "mobileNumber"], default="")
+        parser.add_argument("--map", action="append", default=[], metavar="HEADER=KEY")
+        parser.add_argument("--skip", action="append", default=[], metavar="HEADER")
+        parser.add_argument("--empty", choices=["keep", "clear"], default="keep")
+        parser.add_argument("--tag", default=None, help="import tag (default: the file name)")
+        parser.add_argument("--manager", default=None, help="username of the requesting manager")
+        parser.add_argument("--failures-out", default=None, metavar="PATH")
+        parser.add_argument("--json", action="store_true", help="print one JSON object, no bar")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        channel = Channel.objects.filter(slug=opts["slug"]).first()
+        if channel is None:
+            raise CommandError(f"no channel with the slug {opts['slug']!r}")
+        if opts["kind"] == "lead" and not opts["identity"]:
+            raise CommandError("a lead import needs --identity email or --identity mobileNumber")
+        manager = None
+        if opts["manager"]:
+            manager = get_user_model().objects.filter(username=opts["manager"]).first()
+            if manager is None:
+                raise CommandError(f"no manager {opts['manager']!r}")
+        path = Path(opts["file"])
+        if not path.is_file():
+            raise CommandError(f"{path}: no such file")
+        try:
+            with open(path, "rb") as fh:
+                job = import_create(
+                    channel=channel,
+                    by=manager,
+                    source=fh,
+                    filename=path.name,
+                    kind=opts["kind"],
+                    identity=opts["identity"],
+                    origin="command",
+                )
+        except FileRefused as exc:
+            raise CommandError(f"{path.name}: {exc.reason}") from None
+        except (PermissionDenied, ValidationError) as exc:
+            raise CommandError(str(exc)) from None
+        try:
+            mapping: dict[str, str | None] = dict(
+                auto_mapping(job.headers, profile_keys_by_name(channel))
+            )
+            mapping.update(_pairs(opts["map"]))
+            for header in opts["skip"]:
+                if header not in job.headers:
+                    raise CommandError(f"--skip {header!r}: the file has no such column")
+                mapping[header] = ""
+            import_configure(job=job, mapping=mapping, empty_policy=opts["empty"], tag=opts["tag"])
+            import_start(job=job, dispatch=False)
+        except (MappingError, ValidationError, ImportLocked) as exc:
+            _discard(job)
+            raise CommandError(str(exc)) from None
+        except CommandError:
+            _discard(job)
+            raise
+        job = self._run(job, quiet=opts["json"])
+        failure_log = self._failure_log(job, opts["failures_out"])
+        if opts["json"]:
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "status": job.status,
+                        "created": job.created,
+                        "updated": job.updated,
+                        "failed": job.failed,
+                        "encoding": job.encoding or None,
+                        "failure_log": failure_log,
+                    }
+                )
+            )
+        else:
+            self.stdout.write(
+                f"{job.status}: {job.created:,} created, {job.updated:,} updated,"
+                f" {job.failed:,} failed ({job.encoding or job.file_format})"
+            )
+            if failure_log:
+                self.stdout.write(f"failure log: {failure_log}")
+        if job.status != "succeeded":
+            raise CommandError(job.error or f"the import {job.status}")
+
+    def _run(self, job: ImportJob, *, quiet: bool) -> ImportJob:
+        bar = None
+        if not quiet and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            bar = tqdm(total=0, unit="rows", unit_scale=True, file=sys.stderr)
+
+        def progress(current: ImportJob) -> None:
+            if bar is not None:
+                bar.total = current.rows_total or 0
+                bar.n = current.rows_done
+                bar.refresh()
+
+        try:
+            return run_import(job.pk, progress=progress)
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def _failure_log(self, job: ImportJob, out: str | None) -> str | None:
+        stored = (
+            job.failure_log_xlsx if out and out.lower().endswith(".xlsx") else job.failure_log_csv
+        )
+        if not stored:
+            return None
+        source = Path(settings.MEDIA_ROOT) / stored
+        if out:
+            shutil.copyfile(source, out)
+            return str(Path(out))
+        return str(source)
+
+
+def _discard(job: ImportJob) -> None:
+    """A refused import leaves nothing behind: no job row, no stored upload."""
+    if job.source_path:
+        (Path(settings.MEDIA_ROOT) / job.source_path).unlink(missing_ok=True)
+    job.delete()

@@ -1,0 +1,14 @@
+"""The read stage of the import engine (STYLE rule 4): an uploaded file's bytes → its header and
+numbered rows, streamed, in pure Python. Mapping the cells to typed values is the next stage.
+
+    with open_table(path, max_bytes=limit, filename=upload_name) as table:
+        table.headers, table.preview()       # the mapping screen (R2.8)
+        for row in table.rows(): ...         # the check pass, then again the import pass
+"""
+
+from __future__ import annotations
+
+from importer.reading.opening import open_table
+from importer.reading.table import PREVIEW_ROWS, FileRefused, Row, Table
+
+__all__ = ["PREVIEW_ROWS", "FileRefused", "Row", "Table", "open_table"]

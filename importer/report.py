@@ -1,0 +1,125 @@
+"""The REPORT stage: failure logs (R2.15), the bot message (R2.18), purging after 30 days."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from openpyxl import Workbook
+
+from crm.models import InboxMessage, Membership, Role
+from crm.spreadsheets import neutralise
+from importer.models import ImportFailure, ImportJob, ImportStatus
+
+HEAD = ("rowNumber", "errorColumns", "errorReasons")
+
+
+@dataclass(frozen=True)
+class FailureLogPaths:
+    csv: str  # relative to MEDIA_ROOT
+    xlsx: str
+
+
+def _mapped_indexes(job: ImportJob) -> list[tuple[int, str]]:
+    return [(i, job.mapping[h]) for i, h in enumerate(job.headers) if job.mapping.get(h)]
+
+
+def failure_rows(job: ImportJob) -> Iterator[list[str]]:
+    """The failure log as rows of text: the header row first (R2.15), neutralised."""
+    mapped = _mapped_indexes(job)
+    yield [*HEAD, *(key for _, key in mapped)]
+    failures = ImportFailure.objects.filter(job=job).order_by("row_number")
+    for failure in failures.iterator(chunk_size=2000):
+        values: Sequence[str] = failure.values
+        cells = [values[i] if i < len(values) else "" for i, _ in mapped]
+        yield [
+            str(failure.row_number),
+            ",".join(c for c in failure.columns if c),
+            " | ".join(failure.reasons),
+            *(neutralise(c) for c in cells),
+        ]
+
+
+def write_failure_logs(job: ImportJob) -> FailureLogPaths | None:
+    if not ImportFailure.objects.filter(job=job).exists():
+        return None
+    folder = Path("failure-logs") / str(job.channel_id)
+    (Path(settings.MEDIA_ROOT) / folder).mkdir(parents=True, exist_ok=True)
+    stem = f"import-{job.pk}-failures"
+    csv_rel, xlsx_rel = folder / f"{stem}.csv", folder / f"{stem}.xlsx"
+    with open(Path(settings.MEDIA_ROOT) / csv_rel, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        for row in failure_rows(job):
+            writer.writerow(row)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("failures")
+    for row in failure_rows(job):
+        sheet.append(row)
+    book.save(Path(settings.MEDIA_ROOT) / xlsx_rel)
+    return FailureLogPaths(csv=str(csv_rel), xlsx=str(xlsx_rel))
+
+
+def _job_link(job: ImportJob) -> str:
+    try:
+        return reverse("importer:job", args=[job.channel.slug, job.pk])
+    except NoReverseMatch:
+        return ""
+
+
+def import_finished(job: ImportJob) -> None:
+    """Bot message to the channel owner and the requesting manager (R2.18); the upload goes."""
+    if job.status == ImportStatus.SUCCEEDED:
+        title = f"Import of {job.filename} finished"
+        body = (
+            f"{job.created:,} created, {job.updated:,} updated, {job.failed:,} failed"
+            f" ({job.rows_done:,} rows)."
+        )
+        if job.failed:
+            body += " Download the failure log to fix and re-upload the failed rows."
+    else:
+        title = f"Import of {job.filename} failed"
+        body = job.error or "The import could not run."
+    recipients = set(
+        Membership.objects.filter(channel=job.channel, role=Role.OWNER).values_list(
+            "user_id", flat=True
+        )
+    )
+    if job.requested_by_id:
+        recipients.add(job.requested_by_id)
+    with transaction.atomic():
+        InboxMessage.objects.bulk_create(
+            InboxMessage(
+                channel=job.channel,
+                recipient_id=user_id,
+                title=title,
+                body=body,
+                link=_job_link(job),
+            )
+            for user_id in sorted(recipients)
+        )
+    if job.source_path:
+        (Path(settings.MEDIA_ROOT) / job.source_path).unlink(missing_ok=True)
+
+
+def purge_failure_logs(now: datetime | None = None) -> int:
+    """Delete failure logs (files and rows) past their 30 days (R2.15); returns how many."""
+    now = now or timezone.now()
+    expired = ImportJob.objects.filter(failure_log_expires_at__lt=now)
+    count = 0
+    for job in expired.iterator():
+        for rel in (job.failure_log_csv, job.failure_log_xlsx):
+            if rel:
+                (Path(settings.MEDIA_ROOT) / rel).unlink(missing_ok=True)
+        ImportFailure.objects.filter(job=job).delete()
+        ImportJob.objects.filter(pk=job.pk).update(
+            failure_log_csv="", failure_log_xlsx="", failure_log_expires_at=None
+        )
+        count += 1
+    return count

@@ -1,0 +1,151 @@
+"""Import write services: create a job from an uploaded file, start it, reap dead ones."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from crm.models import Channel
+from crm.types import Actor, manager_or_none
+from importer import locking
+from importer.mapping import build_plan
+from importer.models import EmptyPolicy, ImportJob, ImportKind, ImportStatus
+from importer.reading import open_table
+
+
+def _check_permission(channel: Channel, by: Actor) -> None:
+    if by is not None and not by.has_perm("crm.import_customers", channel):
+        raise PermissionDenied(f"{by.get_username()} may not import customers into {channel.slug}")
+
+
+def store_upload(channel: Channel, source: IO[bytes], filename: str) -> str:
+    """Copy an upload under MEDIA_ROOT/imports/; returns the path relative to MEDIA_ROOT."""
+    safe = Path(filename).name or "upload"
+    rel = Path("imports") / str(channel.pk) / f"{uuid.uuid4().hex}-{safe}"
+    target = Path(settings.MEDIA_ROOT) / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "wb") as out:
+        shutil.copyfileobj(source, out, length=1024 * 1024)
+    return str(rel)
+
+
+def import_create(
+    *,
+    channel: Channel,
+    by: Actor,
+    source: IO[bytes],
+    filename: str,
+    kind: str,
+    identity: str = "",
+    origin: str = "web",
+) -> ImportJob:
+    """A draft job for an uploaded file: the file is stored and read once for its headers.
+
+    Raises FileRefused (nothing kept) when the file cannot be imported at all (R2.3).
+    """
+    _check_permission(channel, by)
+    if kind not in ImportKind.values:
+        raise ValidationError({"kind": f"unknown import kind {kind!r}: member or lead"})
+    if kind == ImportKind.MEMBER:
+        identity = "memberId"
+    elif identity not in ("email", "mobileNumber"):
+        raise ValidationError({"identity": "a lead import is identified by email or mobileNumber"})
+    rel = store_upload(channel, source, filename)
+    path = Path(settings.MEDIA_ROOT) / rel
+    try:
+        with open_table(path, max_bytes=settings.UPLOAD_MAX_BYTES, filename=filename) as table:
+            headers = list(table.headers)
+            encoding = table.encoding or ""
+            file_format = table.format
+    except Exception:
+        path.unlink(missing_ok=True)
+        raise
+    return ImportJob.objects.create(
+        channel=channel,
+        requested_by=manager_or_none(by),
+        origin=origin,
+        source_path=rel,
+        filename=Path(filename).name,
+        file_format=file_format,
+        encoding=encoding,
+        headers=headers,
+        kind=kind,
+        identity=identity,
+        tag=Path(filename).stem[:512],
+    )
+
+
+@transaction.atomic
+def import_configure(
+    *,
+    job: ImportJob,
+    mapping: Mapping[str, str | None],
+    empty_policy: str = EmptyPolicy.KEEP,
+    tag: str | None = None,
+) -> ImportJob:
+    """Set the mapping and settings of a draft job; MappingError names every problem (R2.8)."""
+    from crm.selectors import profile_keys_by_name
+
+    if job.status != ImportStatus.DRAFT:
+        raise ValidationError("the import has already started; its settings cannot change")
+    if empty_policy not in EmptyPolicy.values:
+        raise ValidationError({"empty_policy": "use keep or clear"})
+    build_plan(
+        headers=job.headers,
+        mapping=mapping,
+        keys=profile_keys_by_name(job.channel),
+        kind=job.kind,
+        identity=job.identity,
+    )
+    job.mapping = {h: (k or "") for h, k in mapping.items()}
+    job.empty_policy = empty_policy
+    if tag is not None:
+        job.tag = tag.strip()[:512]
+    job.save(update_fields=["mapping", "empty_policy", "tag"])
+    return job
+
+
+def import_start(*, job: ImportJob, dispatch: bool = True) -> ImportJob:
+    """Queue the job under the channel's one-import lock (R2.17) and hand it to a worker.
+
+    Raises ImportLocked at once when another import of the channel is queued or running.
+    """
+    _reap_if_dead(job.channel_id)
+    locking.enqueue(job)
+    if dispatch:
+        from importer.tasks import run_import_task
+
+        transaction.on_commit(lambda: run_import_task.delay(job.pk))
+    return job
+
+
+def _reap_if_dead(channel_id: int) -> None:
+    """A dead worker's job that has used its attempts no longer holds the channel."""
+    active = locking.active_import(channel_id)
+    if active is not None and active in locking.stale_jobs():
+        imports_reap()
+
+
+def imports_reap() -> list[int]:
+    """Resume stale jobs (their worker died) or fail those out of attempts. Returns resumed ids."""
+    from importer.report import import_finished
+    from importer.tasks import run_import_task
+
+    resumed = []
+    for job in locking.stale_jobs():
+        if job.attempts >= locking.max_attempts():
+            reason = f"the import stopped {job.attempts} times (worker lost); it was abandoned"
+            if locking.fail_abandoned(job, reason):
+                job.refresh_from_db()
+                import_finished(job)
+        else:
+            run_import_task.delay(job.pk)
+            resumed.append(job.pk)
+    return resumed

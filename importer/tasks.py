@@ -1,0 +1,26 @@
+"""Celery tasks of the importer: thin, they take ids and call the engine or a service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="importer.run_import", acks_late=True, reject_on_worker_lost=True)
+def run_import_task(job_id: int) -> str:
+    from importer.engine import run_import
+
+    return run_import(job_id).status
+
+
+@shared_task(name="importer.reap_stale_imports")
+def reap_stale_imports_task() -> list[int]:
+    from importer.services import imports_reap
+
+    return imports_reap()
+
+
+@shared_task(name="importer.purge_failure_logs")
+def purge_failure_logs_task() -> int:
+    from importer.report import purge_failure_logs
+
+    return purge_failure_logs()

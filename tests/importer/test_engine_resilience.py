@@ -1,0 +1,241 @@
+"""R2.17 under stress: concurrent starts, a worker killed with SIGKILL, duplicate deliveries,
+and a real Celery worker on Redis. PostgreSQL (and Redis) only: they need separate processes
+sharing one database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connection, connections
+
+from crm.models import Channel, Customer, CustomerImportTag
+from crm.services.channels import channel_create
+from importer.engine import run_import
+from importer.locking import ImportLocked
+from importer.models import ImportJob, ImportJournal
+from importer.services import import_configure, import_create, import_start
+from tests.conftest import make_user
+from tests.importer.conftest import write_csv
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+HEAD = ["memberId", "name", "email", "unsubscribeEmail", "unsubscribeTexting"]
+
+
+def big_file(folder: Path, rows: int, name: str = "big.csv") -> Path:
+    body = [[f"m{i}", f"고객{i}", f"c{i}@example.com", "false", "true"] for i in range(rows)]
+    body += [["", "no id", "", "false", "false"], [f"m{rows // 2}", "again", "", "", ""]]
+    folder.mkdir(parents=True, exist_ok=True)
+    return write_csv(folder / name, [HEAD, *body])
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env.update(DATABASE_URL=url, DEBUG="true", MEDIA_ROOT=str(settings.MEDIA_ROOT), **extra)
+    return env
+
+
+def draft(channel: Channel, path: Path) -> ImportJob:
+    with open(path, "rb") as fh:
+        job = import_create(channel=channel, by=None, source=fh, filename=path.name, kind="member")
+    return import_configure(job=job, mapping={h: h for h in HEAD})
+
+
+def snapshot(channel: Channel) -> list[tuple[Any, ...]]:
+    return sorted(
+        Customer.objects.filter(channel=channel).values_list(
+            "member_id", "name", "email", "unsubscribe_email", "unsubscribe_texting"
+        )
+    )
+
+
+@pytest.fixture
+def two_channels(db: None) -> tuple[Channel, Channel]:
+    owner = make_user("boss")
+    return (
+        channel_create(slug="crashy", name="Crashy", owner=owner).channel,
+        channel_create(slug="steady", name="Steady", owner=owner).channel,
+    )
+
+
+def test_r2_17_two_starts_at_the_same_moment_exactly_one_runs(
+    two_channels: Any, tmp_path: Path
+) -> None:
+    channel, _ = two_channels
+    jobs = [draft(channel, big_file(tmp_path / str(i), 10)) for i in range(2)]
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def start(job: ImportJob) -> None:
+        try:
+            barrier.wait()
+            import_start(job=job, dispatch=False)
+            outcomes.append("queued")
+        except ImportLocked as exc:
+            outcomes.append(f"locked: {exc}")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=start, args=(j,)) for j in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(o.split(":")[0] for o in outcomes) == ["locked", "queued"]
+    assert ImportJob.objects.filter(channel=channel, status="queued").count() == 1
+    assert "one import runs at a time" in next(o for o in outcomes if o.startswith("locked"))
+
+
+def test_r2_17_duplicate_delivery_writes_once(two_channels: Any, tmp_path: Path) -> None:
+    channel, _ = two_channels
+    job = draft(channel, big_file(tmp_path, 300))
+    import_start(job=job, dispatch=False)
+    results: list[str] = []
+
+    def deliver() -> None:
+        results.append(run_import(job.pk).status)
+        connections.close_all()
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    run_import(job.pk)  # a third, late delivery: the job is done, nothing happens
+    job.refresh_from_db()
+    assert (job.status, job.created, job.updated, job.failed) == ("succeeded", 300, 0, 1)
+    assert Customer.objects.filter(channel=channel).count() == 300
+    assert ImportJournal.objects.filter(job=job).count() == 300
+    assert CustomerImportTag.objects.filter(channel=channel).count() == 300
+
+
+def _wait_for(predicate: Callable[[], bool], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+def test_r2_17_sigkilled_import_resumes_to_the_same_result(
+    two_channels: Any, tmp_path: Path, settings: Any
+) -> None:
+    crashy, steady = two_channels
+    path = big_file(tmp_path, 6000)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "manage.py",
+            "import_customers",
+            "crashy",
+            str(path),
+            "--kind",
+            "member",
+            "--json",
+        ],
+        cwd=ROOT,
+        env=child_env(IMPORT_CHUNK_ROWS="200"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_for(lambda: ImportJob.objects.filter(channel=crashy, position__gt=1000).exists())
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    job = ImportJob.objects.get(channel=crashy)
+    assert job.status == "running" and 1000 < job.position < 6003  # killed half-way
+    # The channel stays locked while the dead worker's heartbeat is fresh…
+    with pytest.raises(ImportLocked):
+        import_start(job=draft(crashy, big_file(tmp_path / "x", 1)), dispatch=False)
+    # …and once it is stale, the job resumes after its last committed chunk.
+    settings.IMPORT_STALE_SECONDS = 1
+    time.sleep(1.1)
+    resumed = run_import(job.pk)
+    clean = draft(steady, path)
+    import_start(job=clean, dispatch=False)
+    clean = run_import(clean.pk)
+    assert resumed.status == clean.status == "succeeded"
+    assert (
+        (resumed.created, resumed.updated, resumed.failed, resumed.rows_done)
+        == (
+            clean.created,
+            clean.updated,
+            clean.failed,
+            clean.rows_done,
+        )
+        == (6000, 0, 1, 6002)
+    )
+    assert snapshot(crashy) == snapshot(steady)
+    assert resumed.attempts == 2
+    assert not ImportJob.objects.filter(channel=crashy, status__in=["queued", "running"]).exists()
+
+
+@pytest.fixture
+def celery_worker_process(settings: Any) -> Iterator[subprocess.Popen[bytes]]:
+    if not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL")  # the redis marker turns this into a failure in CI
+    log = open(Path(settings.MEDIA_ROOT).parent / "worker.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "-Q",
+            "contacts-test",
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        cwd=ROOT,
+        env=child_env(CELERY_QUEUE="contacts-test", REDIS_URL=settings.REDIS_URL),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.mark.redis
+def test_r2_17_import_runs_on_a_real_celery_worker(
+    two_channels: Any, tmp_path: Path, celery_worker_process: Any
+) -> None:
+    from config.celery import app
+
+    assert not app.conf.task_always_eager  # REDIS_URL is set: tasks go to the broker
+    queue = app.conf.task_default_queue
+    app.conf.task_default_queue = "contacts-test"  # the queue only this test's worker reads
+    try:
+        channel, _ = two_channels
+        job = draft(channel, big_file(tmp_path, 500))
+        import_start(job=job)  # on_commit → run_import_task.delay → Redis → the worker
+        _wait_for(lambda: ImportJob.objects.get(pk=job.pk).status == "succeeded", timeout=90)
+    finally:
+        app.conf.task_default_queue = queue
+    job.refresh_from_db()
+    assert (job.created, job.failed, job.rows_done, job.rows_total) == (500, 1, 502, 502)
+    assert Customer.objects.filter(channel=channel).count() == 500

@@ -106,7 +106,7 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
             )
 
 
-def run_child(cmd: list[str]) -> tuple[float, int, str]:
+def run_child(cmd: list[str]) -> tuple[float, int, str, float]:
     # os.wait4 on our own child gives that child's peak RSS alone.
     start = time.perf_counter()
     pid = os.fork()
@@ -125,7 +125,7 @@ def run_child(cmd: list[str]) -> tuple[float, int, str]:
     out_path.unlink(missing_ok=True)
     if status != 0:
         raise SystemExit(f"{' '.join(cmd)} failed with status {status}")
-    return elapsed, usage.ru_maxrss // 1024, stdout
+    return elapsed, usage.ru_maxrss // 1024, stdout, usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -180,7 +180,7 @@ def main() -> None:
     ]
     results: dict[str, tuple[float, int]] = {}
     for label in ("new", "update"):
-        seconds, rss, out = run_child(cmd)
+        seconds, rss, out, cpu = run_child(cmd)
         summary = json.loads(out)
         expected = (args.rows, 0) if label == "new" else (0, args.rows)
         got = (summary["created"], summary["updated"])
@@ -194,7 +194,7 @@ def main() -> None:
         theirs = fresh_channel("iie")
         icmd = [sys.executable, str(ROOT / "bench" / "iie_import.py"), theirs.slug, str(path)]
         for label in ("new", "update"):
-            seconds, rss, out = run_child(icmd)
+            seconds, rss, out, cpu = run_child(icmd)
             results[f"iie {label}"] = (seconds, rss)
             print(
                 f"iie   {label:6}: {args.rows / seconds:10,.0f} rows/s  {seconds:7.1f}s  peak RSS {rss} MB  {out.strip()}"

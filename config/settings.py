@@ -195,3 +195,4 @@ CELERY_BEAT_SCHEDULE = {
     "reap-stale-imports": {"task": "importer.reap_stale_imports", "schedule": 30.0},
     "purge-failure-logs": {"task": "importer.purge_failure_logs", "schedule": 3600.0},
 }
+IMPORT_PIPELINE = env_bool("IMPORT_PIPELINE", True)  # parse chunk N+1 while chunk N commits

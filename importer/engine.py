@@ -100,13 +100,36 @@ def _run(job: ImportJob, lease: locking.Lease, progress: Progress | None) -> Non
             for row in table.rows()
             if row.number > start_after
         )
-        for chunk in _chunks(mapped, chunk_size()):
-            result = merger.apply_chunk(channel.pk, chunk)
-            writer.write(result, lease)
-            if progress is not None:
-                job.refresh_from_db()
-                progress(job)
+        chunks = _chunks(mapped, chunk_size())
+        if _can_pipeline(writer):
+            from importer.pipeline import WritePipeline
+
+            with WritePipeline(writer, lease) as pipeline:  # type: ignore[arg-type]
+                for chunk in chunks:
+                    pipeline.submit(merger.apply_chunk(channel.pk, chunk, pipeline.pending()))
+                    _report(job, progress)
+        else:
+            for chunk in chunks:
+                writer.write(merger.apply_chunk(channel.pk, chunk), lease)
+                _report(job, progress)
     _finish(job, lease)
+
+
+def _can_pipeline(writer: OrmWriter) -> bool:
+    """The writer thread has its own connection: it cannot see rows of an open transaction."""
+    from importer.pg import CopyWriter
+
+    return (
+        isinstance(writer, CopyWriter)
+        and not connection.in_atomic_block
+        and getattr(settings, "IMPORT_PIPELINE", True)
+    )
+
+
+def _report(job: ImportJob, progress: Progress | None) -> None:
+    if progress is not None:
+        job.refresh_from_db()
+        progress(job)
 
 
 def _finish(job: ImportJob, lease: locking.Lease) -> None:

@@ -185,14 +185,68 @@ class MappedRow:
         return not self.errors
 
 
+class _Converter:
+    """One column's parse + ``to_json``, remembering what it has seen.
+
+    Customer files repeat values a lot (grades, segments, flags, dates, interest lists), so a
+    column answers a repeated cell from memory; a column whose values rarely repeat (emails,
+    memos) stops remembering after a sample, so memory stays flat. Values are shared between
+    rows and must not be mutated.
+    """
+
+    __slots__ = ("cache", "hits", "misses", "parse", "type")
+
+    _SAMPLE = 2048  # misses before deciding whether the column repeats
+    _MIN_HIT_RATE = 0.25
+    _MAX_ENTRIES = 50_000
+
+    def __init__(self, parse: Parser, type: str) -> None:
+        self.parse = parse
+        self.type = type
+        self.cache: dict[str, tuple[bool, object]] | None = {}
+        self.hits = 0
+        self.misses = 0
+
+    def __call__(self, raw: object) -> object:
+        cache = self.cache
+        if cache is None or raw.__class__ is not str:
+            return to_json(self.type, self.parse(raw))
+        known = cache.get(raw)  # type: ignore[call-overload]
+        if known is not None:
+            self.hits += 1
+            if known[0]:
+                return known[1]
+            raise InvalidValue(str(known[1]))
+        self.misses += 1
+        try:
+            value = to_json(self.type, self.parse(raw))
+        except InvalidValue as exc:
+            self._remember(raw, (False, exc.reason))  # type: ignore[arg-type]
+            raise
+        self._remember(raw, (True, value))  # type: ignore[arg-type]
+        return value
+
+    def _remember(self, raw: str, outcome: tuple[bool, object]) -> None:
+        cache = self.cache
+        assert cache is not None
+        if self.misses >= self._SAMPLE and self.hits < self._MIN_HIT_RATE * (
+            self.hits + self.misses
+        ):
+            self.cache = None  # a column of unique values: memory for nothing
+            return
+        if len(cache) < self._MAX_ENTRIES:
+            cache[raw] = outcome
+
+
 class RowMapper:
     """Turns rows into typed values with the plan's parsers; a failing cell fails its row."""
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
-        self._columns = plan.columns
         self._identity_key = plan.identity
-        self._width = len(plan.headers)
+        self._columns = tuple(
+            (c.index, c.key, _Converter(c.parse, c.type), c.header) for c in plan.columns
+        )
 
     def map(self, number: int, cells: Sequence[object], error: str | None = None) -> MappedRow:
         values: dict[str, object] = {}
@@ -200,19 +254,22 @@ class RowMapper:
         cells = tuple(cells)
         if error is not None:
             return MappedRow(number, cells, None, values, [("", error)])
-        for column in self._columns:
-            raw = cells[column.index] if column.index < len(cells) else None
-            if raw is None or (isinstance(raw, str) and not raw.strip()):
-                values[column.key] = EMPTY
+        width = len(cells)
+        for index, key, convert, header in self._columns:
+            raw = cells[index] if index < width else None
+            if raw is None:
+                values[key] = EMPTY
                 continue
-            if isinstance(raw, str) and raw[0] == "'" and raw[1:2] in _NEUTRALISED:
-                raw = raw[1:]
+            if raw.__class__ is str:
+                if not raw or raw.isspace():  # type: ignore[attr-defined]
+                    values[key] = EMPTY
+                    continue
+                if raw[0] == "'" and raw[1:2] in _NEUTRALISED:  # type: ignore[index]
+                    raw = raw[1:]  # type: ignore[index]
             try:
-                values[column.key] = to_json(column.type, column.parse(raw))
+                values[key] = convert(raw)
             except InvalidValue as exc:
-                errors.append(
-                    (column.key, f"{column.key} (column {column.header!r}): {exc.reason}")
-                )
+                errors.append((key, f"{key} (column {header!r}): {exc.reason}"))
         identity = values.get(self._identity_key, EMPTY)
         if identity is EMPTY:
             identity = None

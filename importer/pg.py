@@ -41,27 +41,43 @@ def _table(model: type[Any]) -> str:
     return str(model._meta.db_table)
 
 
+def assign_ids(targets: Sequence[Target]) -> None:
+    """Give new customers their ids from crm_customer's own sequence, before they are written,
+    so a later chunk can refer to them while this one is still being written."""
+    missing = [t for t in targets if t.id is None]
+    if not missing:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [_table(Customer), len(missing)],
+        )
+        for target, (new_id,) in zip(missing, cursor.fetchall(), strict=True):
+            target.id = new_id
+
+
 class CopyWriter(OrmWriter):
     """OrmWriter with COPY for the bulk paths: new customers, changes, tags, journal, failures."""
+
+    def _begin(self) -> None:
+        # A chunk's commit need not wait for the WAL flush: the job's progress commits in the
+        # same transaction, so a chunk lost to a database crash is simply redone on resume.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
     def _create(self, targets: Sequence[Target], now: datetime) -> None:
         if not targets:
             return
+        assign_ids(targets)
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                [_table(Customer), len(targets)],
-            )
-            ids = [row[0] for row in cursor.fetchall()]
             columns = ", ".join(_NEW_COLUMNS)
             with cursor.copy(f"COPY {_table(Customer)} ({columns}) FROM STDIN") as copy:
                 channel_id = self.channel.pk
-                for target, new_id in zip(targets, ids, strict=True):
-                    target.id = new_id
+                for target in targets:
                     fields = target.field_values()
                     copy.write_row(
                         (
-                            new_id,
+                            target.id,
                             channel_id,
                             *(fields[f] for f in CUSTOMER_FIELDS),
                             True,

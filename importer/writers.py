@@ -73,6 +73,7 @@ class OrmWriter:
     def write(self, result: ChunkResult, lease: locking.Lease) -> Written:
         now = timezone.now()
         with transaction.atomic():
+            self._begin()
             self._create(result.new_targets, now)
             changed = [t for t in result.targets if not t.new and t.changed]
             self._update(changed, now)
@@ -92,6 +93,9 @@ class OrmWriter:
                 failed=F("failed") + len(result.failures),
             )
         return Written(created=created, updated=updated, failed=len(result.failures))
+
+    def _begin(self) -> None:
+        """Called first inside each chunk's transaction."""
 
     def _failures(self, failures: Sequence[MappedRow]) -> None:
         ImportFailure.objects.bulk_create(failure_row(self.job, r) for r in failures)

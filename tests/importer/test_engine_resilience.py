@@ -239,3 +239,32 @@ def test_r2_17_import_runs_on_a_real_celery_worker(
     job.refresh_from_db()
     assert (job.created, job.failed, job.rows_done, job.rows_total) == (500, 1, 502, 502)
     assert Customer.objects.filter(channel=channel).count() == 500
+
+
+def test_r2_14_pipelined_writes_count_a_repeated_customer_once(
+    two_channels: Any, tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the next chunk is merged while the previous one commits: a customer created
+    by a chunk still in flight is updated by the next chunks, never created twice."""
+    settings.IMPORT_CHUNK_ROWS = 2
+    channel, _ = two_channels
+    rows = [["m1", f"v{i}", "", "false", "false"] for i in range(7)]
+    rows[3:3] = [["m2", "x", "", "true", "true"], ["m1", "", "", "", ""]]
+    path = write_csv(tmp_path / "repeat.csv", [HEAD, *rows, ["m2", "y", "", "", ""]])
+    from importer.pipeline import WritePipeline
+
+    submitted = []
+    submit = WritePipeline.submit
+    monkeypatch.setattr(
+        WritePipeline, "submit", lambda self, result: (submitted.append(1), submit(self, result))
+    )
+    job = draft(channel, path)
+    import_start(job=job, dispatch=False)
+    job = run_import(job.pk)
+    assert len(submitted) == 5  # 10 rows, 2 a chunk, through the pipeline
+    assert (job.status, job.created, job.updated, job.failed) == ("succeeded", 2, 0, 0)
+    assert snapshot(channel) == [
+        ("m1", "v6", None, False, False),
+        ("m2", "y", None, True, True),
+    ]
+    assert ImportJournal.objects.filter(job=job).count() == 2

@@ -1,0 +1,90 @@
+"""Overlapping the import's Python work with PostgreSQL's: chunk N+1 is read, parsed and merged
+while a writer thread commits chunk N on its own connection.
+
+Writes stay strictly in file order (one writer, a queue of one). Customers written by a chunk
+that has not committed yet are handed to the next chunks as ``pending`` (identity → their latest
+state), so a customer met again is updated, never created twice. Used on PostgreSQL outside any
+outer transaction (a separate connection could not see uncommitted rows of the caller's).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from types import TracebackType
+
+from django.db import connection
+
+from importer import locking
+from importer.merge import ChunkResult, Target
+from importer.pg import CopyWriter, assign_ids
+
+
+class WritePipeline:
+    def __init__(self, writer: CopyWriter, lease: locking.Lease) -> None:
+        self.writer = writer
+        self.lease = lease
+        self._queue: queue.Queue[tuple[int, ChunkResult] | None] = queue.Queue(maxsize=1)
+        self._done: queue.Queue[int] = queue.Queue()
+        self._error: BaseException | None = None
+        self._pending: dict[object, tuple[int, Target]] = {}
+        self._sequence = 0
+        self._thread = threading.Thread(target=self._run, name="import-writer", daemon=True)
+
+    def __enter__(self) -> WritePipeline:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if kind is None:
+            self._raise()
+
+    def pending(self) -> dict[object, Target]:
+        """Identity → latest state of customers whose chunk is not committed yet."""
+        while True:
+            try:
+                committed = self._done.get_nowait()
+            except queue.Empty:
+                break
+            for identity in [i for i, (seq, _) in self._pending.items() if seq <= committed]:
+                del self._pending[identity]
+        return {identity: target for identity, (_, target) in self._pending.items()}
+
+    def submit(self, result: ChunkResult) -> None:
+        self._raise()
+        assign_ids(result.new_targets)
+        self._sequence += 1
+        for identity, target in result.by_identity.items():
+            self._pending[identity] = (self._sequence, target)
+        while True:
+            try:
+                self._queue.put((self._sequence, result), timeout=0.5)
+                return
+            except queue.Full:
+                self._raise()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        try:
+            while (item := self._queue.get()) is not None:
+                if self._error is not None:
+                    continue  # drain: nothing more is written after a failure
+                sequence, result = item
+                try:
+                    self.writer.write(result, self.lease)
+                except BaseException as exc:
+                    self._error = exc
+                    continue
+                self._done.put(sequence)
+        finally:
+            connection.close()

@@ -185,12 +185,10 @@ def test_r2_17_sigkilled_import_resumes_to_the_same_result(
     assert not ImportJob.objects.filter(channel=crashy, status__in=["queued", "running"]).exists()
 
 
-@pytest.fixture
-def celery_worker_process(settings: Any) -> Iterator[subprocess.Popen[bytes]]:
-    if not settings.REDIS_URL:
-        pytest.skip("needs REDIS_URL")  # the redis marker turns this into a failure in CI
-    log = open(Path(settings.MEDIA_ROOT).parent / "worker.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(
+def start_worker(settings: Any, name: str, **env: str) -> subprocess.Popen[bytes]:
+    """A real Celery worker process on the test database, reading only the test queue."""
+    log = open(Path(settings.MEDIA_ROOT).parent / f"{name}.log", "wb")  # noqa: SIM115
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -202,40 +200,59 @@ def celery_worker_process(settings: Any) -> Iterator[subprocess.Popen[bytes]]:
             "--loglevel=INFO",
             "-Q",
             "contacts-test",
+            "-n",
+            f"{name}@%h",
             "--without-heartbeat",
             "--without-mingle",
             "--without-gossip",
         ],
         cwd=ROOT,
-        env=child_env(CELERY_QUEUE="contacts-test", REDIS_URL=settings.REDIS_URL),
+        env=child_env(CELERY_QUEUE="contacts-test", REDIS_URL=settings.REDIS_URL, **env),
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    yield proc
+
+
+def stop_worker(proc: subprocess.Popen[bytes]) -> None:
     proc.terminate()
     try:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
-    log.close()
+        proc.wait()
+
+
+@pytest.fixture
+def test_queue() -> Iterator[None]:
+    """Tasks this test dispatches go to the queue only its workers read."""
+    from config.celery import app
+
+    assert not app.conf.task_always_eager  # REDIS_URL is set: tasks go to the broker
+    queue = app.conf.task_default_queue
+    app.conf.task_default_queue = "contacts-test"
+    try:
+        yield
+    finally:
+        app.conf.task_default_queue = queue
+
+
+@pytest.fixture
+def celery_worker_process(settings: Any, test_queue: None) -> Iterator[subprocess.Popen[bytes]]:
+    if not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL")  # the redis marker turns this into a failure in CI
+    proc = start_worker(settings, "worker")
+    yield proc
+    stop_worker(proc)
 
 
 @pytest.mark.redis
 def test_r2_17_import_runs_on_a_real_celery_worker(
     two_channels: Any, tmp_path: Path, celery_worker_process: Any
 ) -> None:
-    from config.celery import app
-
-    assert not app.conf.task_always_eager  # REDIS_URL is set: tasks go to the broker
-    queue = app.conf.task_default_queue
-    app.conf.task_default_queue = "contacts-test"  # the queue only this test's worker reads
-    try:
-        channel, _ = two_channels
-        job = draft(channel, big_file(tmp_path, 500))
-        import_start(job=job)  # on_commit → run_import_task.delay → Redis → the worker
-        _wait_for(lambda: ImportJob.objects.get(pk=job.pk).status == "succeeded", timeout=90)
-    finally:
-        app.conf.task_default_queue = queue
+    channel, _ = two_channels
+    job = draft(channel, big_file(tmp_path, 500))
+    import_start(job=job)  # on_commit → run_import_task.delay → Redis → the worker
+    _wait_for(lambda: ImportJob.objects.get(pk=job.pk).status == "succeeded", timeout=90)
     job.refresh_from_db()
     assert (job.created, job.failed, job.rows_done, job.rows_total) == (500, 1, 502, 502)
     assert Customer.objects.filter(channel=channel).count() == 500
@@ -268,3 +285,45 @@ def test_r2_14_pipelined_writes_count_a_repeated_customer_once(
         ("m2", "y", None, True, True),
     ]
     assert ImportJournal.objects.filter(job=job).count() == 2
+
+
+@pytest.mark.redis
+def test_r2_17_worker_killed_mid_import_another_worker_finishes_it(
+    two_channels: Any, tmp_path: Path, settings: Any, test_queue: None
+) -> None:
+    if not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL")
+    crashy, steady = two_channels
+    path = big_file(tmp_path, 6000)
+    first = start_worker(settings, "doomed", IMPORT_CHUNK_ROWS="200")
+    try:
+        job = draft(crashy, path)
+        import_start(job=job)
+        _wait_for(lambda: ImportJob.objects.get(pk=job.pk).position > 1000, timeout=90)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    job.refresh_from_db()
+    assert job.status == "running" and job.position < 6003
+    settings.IMPORT_STALE_SECONDS = 1
+    second = start_worker(settings, "rescuer", IMPORT_STALE_SECONDS="1")
+    try:
+        time.sleep(1.1)
+        from importer.services import imports_reap
+
+        assert imports_reap() == [job.pk]  # what Celery beat does every 30 s
+        _wait_for(lambda: ImportJob.objects.get(pk=job.pk).status == "succeeded", timeout=120)
+    finally:
+        stop_worker(second)
+    clean = draft(steady, path)
+    import_start(job=clean, dispatch=False)
+    clean = run_import(clean.pk)
+    job.refresh_from_db()
+    assert (job.created, job.updated, job.failed, job.rows_done) == (
+        clean.created,
+        clean.updated,
+        clean.failed,
+        clean.rows_done,
+    )
+    assert snapshot(crashy) == snapshot(steady)
+    assert job.attempts == 2

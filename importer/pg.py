@@ -133,27 +133,30 @@ class CopyWriter(OrmWriter):
                     for customer_id in new_ids:
                         copy.write_row((self.channel.pk, customer_id, tag_id, now))
             if old_ids:
+                # A customer that already has the tag keeps it where it is (R2.12); only those
+                # that gained it can now hold 31, and only they are trimmed.
                 cursor.execute(
                     f"INSERT INTO {table} (channel_id, customer_id, import_tag_id, added_at)"
                     " SELECT %s, id, %s, %s FROM unnest(%s::bigint[]) AS id"
-                    " ON CONFLICT (customer_id, import_tag_id) DO UPDATE SET added_at = EXCLUDED.added_at",
+                    " ON CONFLICT (customer_id, import_tag_id) DO NOTHING RETURNING customer_id",
                     [self.channel.pk, tag_id, now, old_ids],
                 )
-                # R2.12: only a customer that had 30 tags can now have 31; the oldest goes.
-                cursor.execute(
-                    f"DELETE FROM {table} t USING ("
-                    "  SELECT id, row_number() OVER ("
-                    "    PARTITION BY customer_id ORDER BY added_at DESC, id DESC) AS rn"
-                    f"  FROM {table} WHERE customer_id IN ("
-                    f"    SELECT customer_id FROM {table} WHERE customer_id = ANY(%s)"
-                    "     GROUP BY customer_id HAVING count(*) > %s)"
-                    ") old WHERE t.id = old.id AND old.rn > %s",
-                    [
-                        old_ids,
-                        CustomerImportTag.MAX_PER_CUSTOMER,
-                        CustomerImportTag.MAX_PER_CUSTOMER,
-                    ],
-                )
+                gained = [customer_id for (customer_id,) in cursor.fetchall()]
+                if gained:
+                    cursor.execute(
+                        f"DELETE FROM {table} t USING ("
+                        "  SELECT id, row_number() OVER ("
+                        "    PARTITION BY customer_id ORDER BY added_at DESC, id DESC) AS rn"
+                        f"  FROM {table} WHERE customer_id IN ("
+                        f"    SELECT customer_id FROM {table} WHERE customer_id = ANY(%s)"
+                        "     GROUP BY customer_id HAVING count(*) > %s)"
+                        ") old WHERE t.id = old.id AND old.rn > %s",
+                        [
+                            gained,
+                            CustomerImportTag.MAX_PER_CUSTOMER,
+                            CustomerImportTag.MAX_PER_CUSTOMER,
+                        ],
+                    )
 
     def _journal(self, targets: Sequence[Target]) -> tuple[int, int]:
         from importer.models import ImportJournal

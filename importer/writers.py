@@ -145,9 +145,7 @@ class OrmWriter:
                 )
                 for t in targets
             ],
-            update_conflicts=True,
-            unique_fields=["customer", "import_tag"],
-            update_fields=["added_at"],
+            ignore_conflicts=True,  # a customer that has the tag keeps it where it is
         )
         old_ids = [t.id for t in targets if not t.new]
         if not old_ids:

@@ -534,3 +534,20 @@ def test_r2_3_same_content_in_cp949_bom_and_utf8_gives_identical_customers(
         )
     assert results[0] == results[1] == results[2]
     assert results[0][0][1] == "김철수"
+
+
+def test_r2_12_tag_applied_again_stays_where_it_is(channel: Channel, csv_file: MakeCsv) -> None:
+    customer = Customer.objects.create(channel=channel, member_id="m1", verified=True)
+    base = timezone.now() - timedelta(days=100)
+    for i in range(30):
+        tag = ImportTag.objects.create(channel=channel, name=f"t{i:02}")
+        CustomerImportTag.objects.create(
+            channel=channel, customer=customer, import_tag=tag, added_at=base + timedelta(days=i)
+        )
+    run_import(channel, csv_file([["memberId"], ["m1"]]), "--kind", "member", "--tag", "t00")
+    names = list(
+        CustomerImportTag.objects.filter(customer=customer)
+        .order_by("added_at")
+        .values_list("import_tag__name", flat=True)
+    )
+    assert names == [f"t{i:02}" for i in range(30)]  # not a 31st tag: nothing dropped or moved

@@ -217,7 +217,7 @@ def test_r1_4_search_uses_indexes_not_a_sequential_scan(
         # Rows just inserted wait in the GIN indexes' pending lists, which the planner prices
         # as a full read, until (auto)vacuum merges them; merge them now, as a table that has
         # lived a while has them merged, then refresh the statistics.
-        for index in ("name", "email", "mobile", "member_id"):
+        for index in ("name", "email", "mobile"):
             cursor.execute(
                 "SELECT gin_clean_pending_list(%s::regclass)", [f"customer_{index}_trgm"]
             )

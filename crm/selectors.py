@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.core.exceptions import ValidationError
+from django.db import connections
+from django.db.models import QuerySet, Sum
 from guardian.shortcuts import get_objects_for_user
 
-from crm.models import Channel, Customer, ProfileKey
+from crm.models import Channel, Customer, DeletionJob, MuDelta, ProfileKey
 from crm.models.profile_keys import BUILTIN_FIELDS
 
 
@@ -34,9 +37,37 @@ def blocked_customers(channel: Channel) -> QuerySet[Customer]:
     return Customer.objects.filter(channel=channel, blocked=True).order_by("-blocked_at")
 
 
+def contacts_matching(channel: Channel, params: Mapping[str, Any]) -> QuerySet[Customer]:
+    """The contacts a ``crm.filters.CustomerFilter`` query matches (never a blocked customer):
+    what a bulk deletion or a campaign's audience takes. Raises ValidationError, by parameter,
+    when one is not valid (an import tag that is gone)."""
+    from crm.filters import CustomerFilter
+
+    filterset = CustomerFilter(dict(params), queryset=contacts(channel), channel=channel)
+    if not filterset.is_valid():
+        raise ValidationError({k: " ".join(v) for k, v in filterset.errors.items()})
+    return filterset.qs
+
+
 def channel_mu(channel: Channel) -> int:
-    """Managed users (R1.5): customers in contacts, blocked ones not counted."""
+    """Managed users (R1.5): customers in contacts, blocked ones not counted (R4.3).
+
+    On PostgreSQL the database keeps it (crm/migrations/0003_mu_triggers.py): a sum over a few
+    rows whatever the channel's size. Elsewhere (SQLite) it is the count.
+    """
+    if connections[MuDelta.objects.db].vendor == "postgresql":
+        total = MuDelta.objects.filter(channel_id=channel.pk).aggregate(n=Sum("delta"))["n"]
+        return int(total or 0)
+    return channel_mu_counted(channel)
+
+
+def channel_mu_counted(channel: Channel) -> int:
+    """MU by counting the customers: what ``channel_mu`` must always equal."""
     return contacts(channel).count()
+
+
+def deletion_jobs(channel: Channel) -> QuerySet[DeletionJob]:
+    return DeletionJob.objects.filter(channel=channel).select_related("requested_by")
 
 
 def profile_keys_by_name(channel: Channel) -> dict[str, ProfileKey]:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from crm.admin import channels, contacts, profile_keys
+from crm.admin import blocked, channels, contacts, conversations, profile_keys
 
 admin.site.site_header = "Contacts"
 admin.site.site_title = "Contacts"
 admin.site.index_title = "Back-office"
 admin.site.site_url = None  # "/" leads to the contacts list; no separate public site
 
-__all__ = ["channels", "contacts", "profile_keys"]
+__all__ = ["blocked", "channels", "contacts", "conversations", "profile_keys"]

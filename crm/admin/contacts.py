@@ -25,7 +25,8 @@ from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from crm.admin.scoping import ChannelScopedAdmin, channels_with
+from crm.admin.customer_actions import CustomerActionsMixin
+from crm.admin.scoping import ChannelScopedAdmin, channels_with, holds
 from crm.filters import FILTER_PARAMS, CustomerFilter, search_contacts
 from crm.forms import (
     CustomerProfileForm,
@@ -71,6 +72,7 @@ class ContactsChangeList(ChangeList):
     search_form_class = _NoAdminSearch
 
     def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        self.user = request.user
         self.channels = list(channels_with(request, "view_customers").order_by("name"))
         self.channel = pick_channel(request, self.channels)
         if self.channel is not None and request.session.get(SESSION_CHANNEL) != self.channel.slug:
@@ -110,6 +112,11 @@ class ContactsChangeList(ChangeList):
     def mu_display(self) -> str:
         return f"{self.mu:,}"
 
+    @cached_property
+    def can_import(self) -> bool:
+        """Whether the manager may start an import into this channel (the wizard's link)."""
+        return self.channel is not None and self.user.has_perm("crm.import_customers", self.channel)
+
     @property
     def result_count_display(self) -> str:
         return f"{self.result_count:,}"
@@ -121,7 +128,7 @@ class ContactsChangeList(ChangeList):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ChannelScopedAdmin[Customer]):
+class CustomerAdmin(CustomerActionsMixin, ChannelScopedAdmin[Customer]):
     view_perm = "view_customers"
     add_perm = "change_customers"
     change_perm = "change_customers"
@@ -145,7 +152,6 @@ class CustomerAdmin(ChannelScopedAdmin[Customer]):
     sortable_by = ("last_seen", "created")  # the columns an index orders (channel, …)
     ordering = ("-id",)  # newest first, by the contacts_list_idx partial index
     search_fields = ("name",)  # enables autocomplete; the search itself is search_contacts
-    actions = None
     readonly_fields = (
         "profile_table",
         "import_tags_list",
@@ -259,7 +265,15 @@ class CustomerAdmin(ChannelScopedAdmin[Customer]):
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
-        extra = {"show_save_and_add_another": False, **(extra_context or {})}
+        customer = self.get_object(request, object_id)
+        channel_id = customer.channel_id if customer else None
+        extra = {
+            "show_save_and_add_another": False,
+            "can_block": holds(request, "block_customers", channel_id),
+            "can_delete_customer": holds(request, "delete_customers", channel_id),
+            "can_converse": holds(request, "change_customers", channel_id),
+            **(extra_context or {}),
+        }
         return super().change_view(request, object_id, form_url, extra)
 
     @admin.display(description="Profile")

@@ -1,6 +1,7 @@
 """The crm models, one module per domain, re-exported here."""
 
 from crm.models.activity import ActivityLog
+from crm.models.blocking import BlockedCustomer
 from crm.models.channels import (
     CHANNEL_PERMISSIONS,
     ROLE_PERMISSIONS,
@@ -10,6 +11,7 @@ from crm.models.channels import (
     Membership,
     Role,
 )
+from crm.models.conversations import Call, Campaign, CampaignTarget, Chat, Message
 from crm.models.customers import (
     Customer,
     CustomerImportTag,
@@ -18,7 +20,9 @@ from crm.models.customers import (
     ImportTag,
     Tag,
 )
+from crm.models.deletion import DeletionJob
 from crm.models.inbox import InboxMessage
+from crm.models.mu import MuDelta
 from crm.models.profile_keys import BUILTIN_KEYS, ProfileKey, ProfileKeyType
 from crm.models.unification import PendingUnification
 
@@ -27,16 +31,24 @@ __all__ = [
     "CHANNEL_PERMISSIONS",
     "ROLE_PERMISSIONS",
     "ActivityLog",
+    "BlockedCustomer",
+    "Call",
+    "Campaign",
+    "CampaignTarget",
     "Channel",
     "ChannelGroupObjectPermission",
     "ChannelUserObjectPermission",
+    "Chat",
     "Customer",
     "CustomerImportTag",
     "CustomerTag",
     "CustomerType",
+    "DeletionJob",
     "ImportTag",
     "InboxMessage",
     "Membership",
+    "Message",
+    "MuDelta",
     "PendingUnification",
     "ProfileKey",
     "ProfileKeyType",

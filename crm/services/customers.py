@@ -161,6 +161,14 @@ def customer_update(
         and not customer.veil_id
     ):
         raise ValidationError("a lead needs an email or a mobile number")
+    if (
+        via in (ActivityLog.Via.HAND, ActivityLog.Via.API)
+        and {"email", "mobileNumber"} & set(changed)
+        and (customer.email or customer.mobile_number)
+    ):
+        # A manager (or the business's API) giving a contact vouches for it: a lead that typed
+        # its contact into the chat, or an anonymous visitor, becomes a verified lead (SPEC §0).
+        customer.verified = True
     customer.save()
     activity_record(
         channel=channel,

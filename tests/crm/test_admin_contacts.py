@@ -421,3 +421,14 @@ def test_r8_2_add_lead_cannot_target_another_channel(
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
     assert not Customer.objects.filter(channel=channel).exists()
+
+
+def test_r2_1_contacts_list_links_to_the_import_wizard_only_with_the_permission(
+    client: Any, channel: Channel, owner: Any, agent: Any
+) -> None:
+    client.force_login(owner)
+    page = client.get("/admin/crm/customer/", {"channel": channel.slug}).content.decode()
+    assert f'href="/imports/{channel.slug}/new/"' in page
+    client.force_login(agent)  # an agent may not import
+    page = client.get("/admin/crm/customer/", {"channel": channel.slug}).content.decode()
+    assert "/imports/" not in page.split("object-tools")[1].split("</ul>")[0]

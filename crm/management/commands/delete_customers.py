@@ -1,0 +1,113 @@
+"""``delete_customers SLUG (--id ID ... | --member-id MID ... | --import-tag TAG) [--yes]``
+(R3.1, R2.21, SPEC §9).
+
+Without ``--yes`` nothing is deleted: the command says how many customers would go and exits
+with status 1, so a script that forgot ``--yes`` cannot take the count for a deletion. Every id
+and memberId must name a customer of the channel, else nothing is deleted. ``--import-tag``
+deletes the contacts carrying the tag (blocked customers are not in contacts: delete them by
+id). Runs in this process, chunk by chunk, with a progress bar on a terminal; chats and
+messages stay, shown as from a deleted customer.
+"""
+
+from __future__ import annotations
+
+import sys
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from crm.management.commands._cli import channel_or_error, validation_error
+from crm.models import ActivityLog, Channel, Customer, DeletionJob, ImportTag
+from crm.services.deletion import customers_delete, deletion_job_run, deletion_preview
+
+
+class Command(BaseCommand):
+    help = "Delete customers by id, memberId or import tag. Cannot be undone; needs --yes."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("slug", help="the channel")
+        which = parser.add_mutually_exclusive_group(required=True)
+        which.add_argument("--id", type=int, nargs="+", dest="ids", metavar="ID")
+        which.add_argument("--member-id", nargs="+", dest="member_ids", metavar="MID")
+        which.add_argument("--import-tag", dest="import_tag", metavar="TAG")
+        parser.add_argument("--yes", action="store_true", help="really delete (cannot be undone)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        channel = channel_or_error(options["slug"])
+        ids, filter, what = _target(channel, options)
+        count, top = deletion_preview(channel=channel, ids=ids, filter=filter)
+        if not options["yes"]:
+            self.stdout.write(f"{count} customers of {channel.slug!r} would be deleted ({what}).")
+            raise CommandError("nothing deleted: add --yes to delete them (cannot be undone)")
+        try:
+            job = customers_delete(
+                channel=channel,
+                by=None,
+                via=ActivityLog.Via.COMMAND,
+                ids=ids,
+                filter=filter,
+                expected=count,
+                max_id=top,
+                description=what,
+                background=False,
+            )
+        except ValidationError as exc:
+            raise validation_error(exc) from None
+        if not job.done:
+            job = self._run(job)
+        if job.status != DeletionJob.Status.SUCCEEDED:
+            raise CommandError(f"deletion #{job.pk} {job.status}: {job.error}")
+        self.stdout.write(f"deleted {job.deleted} customers of {channel.slug!r} ({what})")
+
+    def _run(self, job: DeletionJob) -> DeletionJob:
+        bar = tqdm(
+            total=job.total,
+            unit="customers",
+            file=sys.stderr,
+            disable=not sys.stderr.isatty(),
+            desc="Deleting",
+        )
+
+        def progress(current: DeletionJob) -> None:
+            bar.update(current.deleted - bar.n)
+
+        with bar:
+            return deletion_job_run(job.pk, progress=progress)
+
+
+def _target(
+    channel: Channel, options: dict[str, Any]
+) -> tuple[list[int] | None, dict[str, str] | None, str]:
+    if options["ids"]:
+        ids = sorted(set(options["ids"]))
+        found = set(
+            Customer.objects.filter(channel=channel, pk__in=ids).values_list("pk", flat=True)
+        )
+        missing = [str(i) for i in ids if i not in found]
+        if missing:
+            raise CommandError(
+                f"no customer with the id {', '.join(missing)} in channel {channel.slug!r}: "
+                "nothing deleted"
+            )
+        return ids, None, f"ids {', '.join(map(str, ids))}"
+    if options["member_ids"]:
+        wanted = sorted(set(options["member_ids"]))
+        rows = dict(
+            Customer.objects.filter(channel=channel, member_id__in=wanted).values_list(
+                "member_id", "pk"
+            )
+        )
+        missing = [m for m in wanted if m not in rows]
+        if missing:
+            raise CommandError(
+                f"no customer with the memberId {', '.join(missing)} in channel "
+                f"{channel.slug!r}: nothing deleted"
+            )
+        return sorted(rows.values()), None, f"memberIds {', '.join(wanted)}"
+    tag = options["import_tag"]
+    if not ImportTag.objects.filter(channel=channel, name=tag).exists():
+        raise CommandError(f"no import tag {tag!r} in channel {channel.slug!r}")
+    return None, {"importTag": tag}, f"import tag {tag!r}"

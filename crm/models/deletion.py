@@ -1,0 +1,64 @@
+"""Deletion jobs: "delete everything matching this filter" run in the background (R3.1)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class DeletionJob(models.Model):
+    """What to delete (``criteria``), how far it got, and who asked.
+
+    ``criteria`` is ``{"ids": [...]}`` or ``{"filter": {<CustomerFilter params>}}``, with
+    ``maxId``: customers created after the manager confirmed are never deleted by the job.
+    Re-running a job deletes what still matches, so a job that dies half-way is resumed by
+    running it again (STYLE rule 5).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    channel = models.ForeignKey("crm.Channel", on_delete=models.CASCADE, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    via = models.CharField(max_length=16)
+    criteria = models.JSONField(default=dict)
+    description = models.CharField(max_length=300, blank=True)
+    total = models.PositiveIntegerField(default=0)  # the count the manager confirmed
+    deleted = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    lease = models.CharField(max_length=32, blank=True)  # the worker that holds the job
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["channel", "-created_at"], name="deletion_job_channel_idx"),
+            models.Index(
+                fields=["heartbeat_at"],
+                name="deletion_job_running_idx",
+                condition=models.Q(status="running"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"deletion #{self.pk} ({self.status})"
+
+    @property
+    def done(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.SUCCEEDED:
+            return 100
+        return min(99, int(100 * self.deleted / self.total)) if self.total else 0

@@ -1,0 +1,219 @@
+"""Boot (R7.1 to R7.3): the chat widget loads and the channel learns or refreshes its customer.
+
+An anonymous boot carries a ``veilId`` (one is issued when it does not): it finds or creates
+the unverified lead of that browser. A boot with a ``memberId`` (with its ``memberHash``, an
+HMAC-SHA256 of the memberId with the channel's secret, where the channel requires one) finds or
+creates the member, unifies the browser's own anonymous customer into it, and completes the
+unifications waiting for it (R2.7). Profile values sent with the boot (a builder's member data)
+are parsed like every other write path's and saved. A blocked customer's boot answers hidden
+and changes nothing (R4.3).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from crm.models import Channel, Customer, PendingUnification
+from crm.models.profile_keys import BUILTIN_FIELDS
+from crm.selectors import customer_profile
+from crm.services.customers import profile_clean
+from crm.services.unification import unify_at_member_boot
+from crm.values import InvalidValue, check_profile, parse_string
+
+VEIL_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+class MemberHashRefused(Exception):
+    """The memberHash is missing where the channel requires one, or does not match."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Booted:
+    customer: Customer
+    hidden: bool
+    created: bool
+    unified: int = 0
+
+
+def member_hash(channel: Channel, member_id: str) -> str:
+    """The memberHash of a memberId: hex HMAC-SHA256 with the channel's secret."""
+    key = channel.member_hash_secret.encode()
+    return hmac.new(key, member_id.encode(), hashlib.sha256).hexdigest()
+
+
+def new_veil_id() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def _check_hash(channel: Channel, member_id: str, given: str | None) -> None:
+    if not given:
+        if channel.member_hash_required:
+            raise MemberHashRefused("this channel requires a memberHash with the memberId")
+        return
+    if not hmac.compare_digest(member_hash(channel, member_id), given.strip().lower()):
+        raise MemberHashRefused("the memberHash does not match the memberId")
+
+
+def _clean_inputs(
+    channel: Channel,
+    member_id: str | None,
+    veil_id: str | None,
+    profile: Mapping[str, object] | None,
+) -> tuple[str | None, str | None, dict[str, Any]]:
+    errors: dict[str, str] = {}
+    if member_id is not None:
+        try:
+            member_id = str(parse_string(member_id)).strip() or None
+        except InvalidValue as exc:
+            errors["memberId"] = exc.reason
+        if member_id is None and "memberId" not in errors:
+            errors["memberId"] = "the memberId is empty"
+    if veil_id is not None and not VEIL_PATTERN.match(veil_id):
+        errors["veilId"] = "a veilId is 8 to 64 letters, digits, '-' or '_'"
+    clean: dict[str, Any] = {}
+    if profile:
+        if "memberId" in profile:
+            errors["profile.memberId"] = "give memberId beside the profile, not inside it"
+        try:
+            clean = profile_clean(
+                channel=channel, values={k: v for k, v in profile.items() if k != "memberId"}
+            )
+        except ValidationError as exc:
+            errors.update({f"profile.{k}": " ".join(v) for k, v in exc.message_dict.items()})
+    if errors:
+        raise ValidationError(errors)
+    return member_id, veil_id, clean
+
+
+def _apply(customer: Customer, clean: Mapping[str, Any]) -> None:
+    """Put parsed profile values on the customer (a None value clears the key); R1.3 holds."""
+    for key, value in clean.items():
+        field = BUILTIN_FIELDS.get(key)
+        if field is not None:
+            setattr(customer, field, "" if field == "name" and value is None else value)
+        elif value is None:
+            customer.profile.pop(key, None)
+        else:
+            customer.profile[key] = value
+    try:
+        check_profile(customer_profile(customer))
+    except InvalidValue as exc:
+        raise ValidationError(
+            {f"profile.{exc.key}" if exc.key else "profile": exc.reason}
+        ) from None
+
+
+def _seen(customer: Customer) -> None:
+    now = timezone.now()
+    customer.last_seen_at = now
+    if customer.first_boot_at is None:
+        customer.first_boot_at = now
+
+
+def _by_veil(channel: Channel, veil_id: str | None) -> Customer | None:
+    if not veil_id:
+        return None
+    return Customer.objects.select_for_update().filter(channel=channel, veil_id=veil_id).first()
+
+
+@transaction.atomic
+def customer_boot(
+    *,
+    channel: Channel,
+    member_id: str | None = None,
+    member_hash: str | None = None,
+    veil_id: str | None = None,
+    profile: Mapping[str, object] | None = None,
+) -> Booted:
+    """Boot the widget (R7.1). Raises ValidationError (by key) for a malformed value and
+    MemberHashRefused for a missing or wrong memberHash; nothing is written then."""
+    member_id, veil_id, clean = _clean_inputs(channel, member_id, veil_id, profile)
+    if member_id is not None:
+        _check_hash(channel, member_id, member_hash)
+    for attempt in (1, 2):
+        try:
+            with transaction.atomic():
+                if member_id is not None:
+                    return _member_boot(channel, member_id, veil_id, clean)
+                return _anonymous_boot(channel, veil_id, clean)
+        except IntegrityError:
+            # Two boots of one browser or member at once: the other created the row first;
+            # the second attempt finds it.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _anonymous_boot(channel: Channel, veil_id: str | None, clean: Mapping[str, Any]) -> Booted:
+    customer = _by_veil(channel, veil_id)
+    if customer is not None and customer.member_id:
+        # A member's browser booting without its memberId (logged out): a new visitor, never
+        # the member (the memberHash would be skipped).
+        customer, veil_id = None, None
+    if customer is not None and customer.blocked:
+        return Booted(customer=customer, hidden=True, created=False)
+    created = customer is None
+    if customer is None:
+        customer = Customer(channel=channel, verified=False, veil_id=veil_id or new_veil_id())
+    _apply(customer, clean)
+    _seen(customer)
+    customer.save()
+    return Booted(customer=customer, hidden=False, created=created)
+
+
+def _member_boot(
+    channel: Channel, member_id: str, veil_id: str | None, clean: Mapping[str, Any]
+) -> Booted:
+    member = (
+        Customer.objects.select_for_update().filter(channel=channel, member_id=member_id).first()
+    )
+    if member is not None and member.blocked:
+        return Booted(customer=member, hidden=True, created=False)
+    veil_owner = _by_veil(channel, veil_id)
+    visitor = veil_owner
+    if visitor is not None and (visitor.blocked or (member and visitor.pk == member.pk)):
+        visitor = None  # a blocked visitor stays as it is; the member's own veil is no visitor
+    created = False
+    if member is None and visitor is not None and not visitor.member_id:
+        # The anonymous visitor (or lead) logs in as a new member: it becomes the member.
+        member, visitor = visitor, None
+        member.member_id = member_id
+        member.verified = True
+        PendingUnification.objects.filter(lead=member).delete()  # now member ↔ member
+    elif member is None:
+        member = Customer(
+            channel=channel,
+            member_id=member_id,
+            verified=True,
+            veil_id=veil_id if veil_id and veil_owner is None else new_veil_id(),
+        )
+        _apply(member, clean)
+        _seen(member)
+        member.save()
+        created = True
+    if not created:
+        _apply(member, clean)
+        _seen(member)
+        member.save()
+    if visitor is not None and visitor.member_id:
+        visitor = None  # member ↔ member never unify
+    member, unified = unify_at_member_boot(channel=channel, member=member, visitor=visitor)
+    if not member.veil_id:
+        free = veil_id and not Customer.objects.filter(channel=channel, veil_id=veil_id).exists()
+        member.veil_id = veil_id if free else new_veil_id()
+        member.save(update_fields=["veil_id"])
+    return Booted(customer=member, hidden=False, created=created, unified=unified)

@@ -1,0 +1,405 @@
+"""Deleting customers (R3.1 to R3.3, R3.6): one customer, a selection, or everything matching a
+contacts filter (an import tag, R2.21). It cannot be undone.
+
+Everything of the customer goes — profile, tags, import tags, campaign targets, pending
+unifications, django-guardian grants, the importer's journal of its old values — except the
+conversation history: chats (with their messages) and calls stay, their customer set to NULL,
+and show as from a deleted customer (R3.2). The row itself is deleted, so a deleted customer who
+boots again is a new customer (R3.3).
+
+Deleting is set-based (chunks of ids, one statement per table), never ``.delete()`` per object.
+Large deletions are a ``DeletionJob`` run by a Celery task, chunk by chunk, each chunk one
+transaction fenced by the job's lease; running a job again resumes it (what still matches).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import timedelta
+from itertools import islice
+from typing import Any, cast
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import connection, models, transaction
+from django.db.models import F, Max, Q, QuerySet, Value
+from django.db.models.fields.reverse_related import ForeignObjectRel
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
+
+from crm.models import ActivityLog, Channel, Customer, DeletionJob
+from crm.selectors import contacts_matching
+from crm.services.activity import activity_record
+from crm.types import Actor, manager_or_none
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[DeletionJob], None]
+
+
+def chunk_size() -> int:
+    return int(getattr(settings, "DELETE_CHUNK_ROWS", 5000))
+
+
+def inline_max() -> int:
+    """Deletions of at most this many customers run in the request; larger ones are a job."""
+    return int(getattr(settings, "DELETE_INLINE_MAX", 1000))
+
+
+def stale_after() -> timedelta:
+    return timedelta(seconds=int(getattr(settings, "DELETE_STALE_SECONDS", 60)))
+
+
+MAX_ATTEMPTS = 3
+
+
+class LeaseLost(Exception):
+    """Another worker took the job over: this one must stop writing."""
+
+
+# --- the set-based core -----------------------------------------------------------------------
+def _relations() -> list[ForeignObjectRel]:
+    """Every foreign key to Customer, hidden ones (``related_name="+"``) included."""
+    return _relations_of(Customer)
+
+
+def purge_customers(*, channel_id: int, ids: Sequence[int]) -> int:
+    """Delete these customers of one channel and every row of theirs, keeping conversation
+    history (R3.2). One statement per related table; the caller holds the transaction.
+
+    Relations are read from the model, so a table that later points at customers is covered:
+    SET_NULL (history) is nulled, CASCADE is deleted, anything else is refused here.
+    """
+    ids = sorted(set(ids))
+    if not ids:
+        return 0
+    if connection.vendor == "postgresql":
+        return _purge_pg(channel_id, ids)
+    for rel in _relations():
+        model = cast(type[models.Model], rel.related_model)
+        name = rel.field.name
+        rows = model._base_manager.filter(**{f"{name}__in": ids})
+        if _has_channel(model):
+            rows = rows.filter(channel_id=channel_id)  # the (channel, customer) indexes
+        if rel.on_delete is models.SET_NULL:
+            rows.update(**{name: None})
+        elif rel.on_delete is models.CASCADE:
+            rows.delete()  # no signals, no children: Django's fast path, one DELETE
+        else:  # pragma: no cover - a new relation must choose SET_NULL or CASCADE
+            raise TypeError(f"{model.__name__}.{name}: deleting customers needs CASCADE/SET_NULL")
+    # django-guardian's generic per-object grants name the customer by content type and text id.
+    content_type = ContentType.objects.get_for_model(Customer)
+    keys = [str(i) for i in ids]
+    for perms in (get_user_obj_perms_model(), get_group_obj_perms_model()):
+        perms._default_manager.filter(content_type=content_type, object_pk__in=keys).delete()
+    # The import journal keeps a customer's earlier profile values: customer data too.
+    journal = _journal()
+    if journal is not None:
+        jobs = apps.get_model("importer", "ImportJob")._base_manager.filter(channel_id=channel_id)
+        journal._base_manager.filter(job__in=jobs, customer_id__in=ids).delete()
+    customers = Customer.objects.filter(channel_id=channel_id, id__in=ids)
+    return customers._raw_delete(customers.db)
+
+
+def _journal() -> type[models.Model] | None:
+    return apps.get_model("importer", "ImportJournal") if apps.is_installed("importer") else None
+
+
+def _purge_pg(channel_id: int, ids: list[int]) -> int:
+    """``purge_customers`` on PostgreSQL: the ids travel as one array parameter (``= ANY``), not
+    thousands of literals, which is most of the time a chunk takes through the ORM."""
+    with connection.cursor() as cursor:
+        for rel in _relations():
+            model = cast(type[models.Model], rel.related_model)
+            table, column = model._meta.db_table, rel.field.column
+            where, params = f'"{column}" = ANY(%s)', [ids]
+            if _has_channel(model):  # the (channel, customer) indexes
+                where, params = f"channel_id = {int(channel_id)} AND {where}", [ids]
+            if rel.on_delete is models.SET_NULL:
+                sql = f'UPDATE "{table}" SET "{column}" = NULL WHERE {where}'
+            elif rel.on_delete is models.CASCADE and not _relations_of(model):
+                sql = f'DELETE FROM "{table}" WHERE {where}'
+            elif rel.on_delete is models.CASCADE:  # rows with rows of their own: the ORM cascades
+                model._base_manager.filter(**{f"{rel.field.name}__in": ids}).delete()
+                continue
+            else:  # pragma: no cover - a new relation must choose SET_NULL or CASCADE
+                raise TypeError(f"{model.__name__}: deleting customers needs CASCADE/SET_NULL")
+            cursor.execute(sql, params)
+        content_type = ContentType.objects.get_for_model(Customer)
+        keys = [str(i) for i in ids]
+        for perms in (get_user_obj_perms_model(), get_group_obj_perms_model()):
+            cursor.execute(
+                f'DELETE FROM "{perms._meta.db_table}" WHERE content_type_id = %s'
+                " AND object_pk = ANY(%s)",
+                [content_type.pk, keys],
+            )
+        journal = _journal()
+        if journal is not None:
+            # The journal is keyed (job, customer): reach it through the channel's imports.
+            jobs = apps.get_model("importer", "ImportJob")._meta.db_table
+            cursor.execute(
+                f'DELETE FROM "{journal._meta.db_table}" j USING "{jobs}" k'
+                " WHERE k.channel_id = %s AND j.job_id = k.id AND j.customer_id = ANY(%s)",
+                [channel_id, ids],
+            )
+        cursor.execute(
+            f'DELETE FROM "{Customer._meta.db_table}" WHERE channel_id = %s AND id = ANY(%s)',
+            [channel_id, ids],
+        )
+        return int(cursor.rowcount)
+
+
+def _has_channel(model: type[models.Model]) -> bool:
+    return any(f.name == "channel" for f in model._meta.concrete_fields)
+
+
+def _relations_of(model: type[models.Model]) -> list[ForeignObjectRel]:
+    fields = model._meta.get_fields(include_hidden=True)
+    return [f for f in fields if isinstance(f, ForeignObjectRel)]
+
+
+@transaction.atomic
+def customer_delete(
+    *, channel: Channel, customer: Customer, by: Actor, via: str = ActivityLog.Via.HAND
+) -> None:
+    """Delete one customer (R3.1), from its page, the API or a builder's webhook."""
+    if customer.channel_id != channel.pk:
+        raise ValidationError("the customer belongs to another channel")
+    if not purge_customers(channel_id=channel.pk, ids=[customer.pk]):
+        raise ValidationError("the customer no longer exists")
+    activity_record(
+        channel=channel,
+        actor=by,
+        action=ActivityLog.Action.CUSTOMER_DELETE,
+        via=via,
+        count=1,
+        customer_id=customer.pk,
+    )
+
+
+def _batched(values: Sequence[int], size: int) -> Iterator[list[int]]:
+    it = iter(values)
+    while part := list(islice(it, size)):
+        yield part
+
+
+# --- what a job deletes -----------------------------------------------------------------------
+def _matching(job: DeletionJob) -> QuerySet[Customer]:
+    criteria = job.criteria
+    if "ids" in criteria:
+        found = Customer.objects.filter(channel_id=job.channel_id, id__in=criteria["ids"])
+    else:
+        found = contacts_matching(job.channel, criteria.get("filter", {}))
+    if criteria.get("maxId") is not None:
+        found = found.filter(id__lte=criteria["maxId"])
+    return found
+
+
+def _chunks(job: DeletionJob) -> Iterator[list[int]]:
+    """Ids to delete, a chunk at a time, read again after each chunk is gone (resumable)."""
+    size = chunk_size()
+    ids = job.criteria.get("ids")
+    if ids is not None:
+        for part in _batched(sorted(ids), size):
+            found = Customer.objects.filter(channel_id=job.channel_id, id__in=part)
+            chunk = list(found.values_list("id", flat=True))
+            if chunk:
+                yield chunk
+        return
+    while chunk := list(_matching(job).order_by("id").values_list("id", flat=True)[:size]):
+        yield chunk
+
+
+# --- requesting a deletion --------------------------------------------------------------------
+def deletion_preview(
+    *, channel: Channel, ids: Sequence[int] | None = None, filter: Mapping[str, Any] | None = None
+) -> tuple[int, int | None]:
+    """How many customers a deletion would take now, and the highest id among them (the
+    confirmation page keeps it: customers added later are not part of what was confirmed)."""
+    found = _matching(DeletionJob(channel=channel, criteria=_criteria(ids, filter, None)))
+    stats = found.aggregate(n=models.Count("id"), top=Max("id"))
+    return int(stats["n"]), stats["top"]
+
+
+def _criteria(
+    ids: Sequence[int] | None, filter: Mapping[str, Any] | None, max_id: int | None
+) -> dict[str, Any]:
+    if (ids is None) == (filter is None):
+        raise ValidationError("give either the customers to delete or a filter")
+    if filter is not None and not any(v not in (None, "") for v in filter.values()):
+        raise ValidationError("a filter is needed: deleting every customer at once is not offered")
+    criteria: dict[str, Any] = (
+        {"ids": sorted({int(i) for i in ids})}
+        if ids is not None
+        else {"filter": dict(filter or {})}
+    )
+    if max_id is not None:
+        criteria["maxId"] = int(max_id)
+    return criteria
+
+
+def customers_delete(
+    *,
+    channel: Channel,
+    by: Actor,
+    via: str,
+    ids: Sequence[int] | None = None,
+    filter: Mapping[str, Any] | None = None,
+    expected: int | None = None,
+    max_id: int | None = None,
+    description: str = "",
+    background: bool = True,
+) -> DeletionJob:
+    """Delete a selection (``ids``) or everything matching a contacts ``filter`` (R3.1).
+
+    The edge has checked the delete permission and shown the count (``expected``, with the
+    ``max_id`` seen then); if the count changed meanwhile nothing is deleted and the manager
+    confirms again. Up to ``inline_max()`` customers are deleted now; more are a job for a
+    worker (``background``) or for the caller to run (``deletion_job_run``).
+    """
+    criteria = _criteria(ids, filter, max_id)
+    if ids is not None:
+        known = set(
+            Customer.objects.filter(channel=channel, id__in=criteria["ids"]).values_list(
+                "id", flat=True
+            )
+        )
+        unknown = [i for i in criteria["ids"] if i not in known]
+        if unknown:
+            shown = ", ".join(map(str, unknown[:10]))
+            raise ValidationError(f"no customer with the id {shown} in channel {channel.slug!r}")
+    count = _matching(DeletionJob(channel=channel, criteria=criteria)).count()
+    if expected is not None and count != expected:
+        raise ValidationError(
+            f"the selection changed: {count:,} customers match now, not {expected:,}. "
+            "Nothing was deleted; check and confirm again."
+        )
+    job = DeletionJob.objects.create(
+        channel=channel,
+        requested_by=manager_or_none(by),
+        via=via,
+        criteria=criteria,
+        description=description[:300],
+        total=count,
+    )
+    if count <= inline_max():
+        return deletion_job_run(job.pk)
+    if background:
+        from crm.tasks import run_deletion_task
+
+        transaction.on_commit(lambda: run_deletion_task.delay(job.pk))
+    return job
+
+
+# --- running a job ----------------------------------------------------------------------------
+def _claim(job_id: int) -> str | None:
+    """Take the job (queued, or running without a heartbeat) with one conditional UPDATE."""
+    token = uuid.uuid4().hex
+    now = timezone.now()
+    claimed = DeletionJob.objects.filter(
+        Q(status=DeletionJob.Status.QUEUED)
+        | Q(status=DeletionJob.Status.RUNNING, heartbeat_at__lt=now - stale_after()),
+        pk=job_id,
+        attempts__lt=MAX_ATTEMPTS,
+    ).update(
+        status=DeletionJob.Status.RUNNING,
+        lease=token,
+        heartbeat_at=now,
+        attempts=F("attempts") + 1,
+        started_at=Coalesce(F("started_at"), Value(now)),
+    )
+    return token if claimed else None
+
+
+def _fenced(job: DeletionJob, lease: str) -> QuerySet[DeletionJob]:
+    return DeletionJob.objects.filter(pk=job.pk, lease=lease, status=DeletionJob.Status.RUNNING)
+
+
+def _delete_chunk(job: DeletionJob, lease: str, ids: list[int]) -> int:
+    with transaction.atomic():
+        if not _fenced(job, lease).update(heartbeat_at=timezone.now()):
+            raise LeaseLost
+        deleted = purge_customers(channel_id=job.channel_id, ids=ids)
+        DeletionJob.objects.filter(pk=job.pk).update(deleted=F("deleted") + deleted)
+    return deleted
+
+
+def _finish(job: DeletionJob, lease: str, status: str, error: str = "") -> None:
+    with transaction.atomic():
+        if not _fenced(job, lease).update(
+            status=status, error=error, finished_at=timezone.now(), lease=""
+        ):
+            raise LeaseLost
+        job.refresh_from_db()
+        _log(job)
+
+
+def _log(job: DeletionJob) -> None:
+    """R3.6: who, how, how many — one entry per deletion, whatever its size."""
+    activity_record(
+        channel=job.channel,
+        actor=job.requested_by,
+        action=ActivityLog.Action.CUSTOMER_DELETE,
+        via=job.via,
+        count=job.deleted,
+        customer_id=job.criteria["ids"][0] if len(job.criteria.get("ids", [])) == 1 else None,
+        detail={"job": job.pk, "what": job.description, "status": job.status},
+    )
+
+
+def deletion_job_run(job_id: int, *, progress: Progress | None = None) -> DeletionJob:
+    """Run (or resume) one deletion job; returns it as it stands afterwards. Safe to call twice:
+    a job another worker holds, or one that is done, is left alone."""
+    lease = _claim(job_id)
+    job = DeletionJob.objects.select_related("channel", "requested_by").get(pk=job_id)
+    if lease is None:
+        return job
+    try:
+        for ids in _chunks(job):
+            if not _delete_chunk(job, lease, ids):
+                break  # nothing of the chunk could be deleted: never loop on it
+            if progress is not None:
+                job.refresh_from_db(fields=["deleted"])
+                progress(job)
+        _finish(job, lease, DeletionJob.Status.SUCCEEDED)
+    except ValidationError as exc:  # the filter is no longer valid (its import tag is gone)
+        reasons = (
+            [f"{key}: {' '.join(v)}" for key, v in exc.message_dict.items()]
+            if hasattr(exc, "error_dict")
+            else exc.messages
+        )
+        _finish(job, lease, DeletionJob.Status.FAILED, error=" ".join(reasons))
+    except LeaseLost:
+        log.warning("deletion #%s: lease lost, another worker carries on", job_id)
+    job.refresh_from_db()
+    return job
+
+
+def deletion_jobs_reap() -> list[int]:
+    """Jobs whose worker went silent: resumed elsewhere, or failed after MAX_ATTEMPTS."""
+    from crm.tasks import run_deletion_task
+
+    limit = timezone.now() - stale_after()
+    silent = DeletionJob.objects.filter(
+        Q(status=DeletionJob.Status.RUNNING, heartbeat_at__lt=limit)
+        | Q(status=DeletionJob.Status.QUEUED, created_at__lt=limit)
+    )
+    for job in silent.filter(attempts__gte=MAX_ATTEMPTS).select_related("channel", "requested_by"):
+        with transaction.atomic():
+            if DeletionJob.objects.filter(pk=job.pk, status=job.status, lease=job.lease).update(
+                status=DeletionJob.Status.FAILED,
+                error=f"the worker stopped {MAX_ATTEMPTS} times",
+                finished_at=timezone.now(),
+                lease="",
+            ):
+                job.refresh_from_db()
+                _log(job)
+    resumed = list(silent.filter(attempts__lt=MAX_ATTEMPTS).values_list("pk", flat=True))
+    for job_id in resumed:
+        run_deletion_task.delay(job_id)
+    return resumed

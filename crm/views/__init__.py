@@ -1,0 +1,1 @@
+"""HTTP endpoints of the crm app outside the back-office: the chat widget's boot."""

@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck pytest-sqlite pytest-services worker install clean
+.PHONY: run test lint typecheck browser-deps pytest-sqlite pytest-services worker install clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) (set PYTHON=...)"; exit 1; }
@@ -38,6 +38,19 @@ lint: install
 typecheck: install
 	DEBUG=true $(BIN)/mypy config crm importer builders
 
+# Browser tests (tests/browser, marker "browser") drive Debian's chromium through Playwright, with
+# Korean fonts; never a browser Playwright downloads. Installed here when missing: CI fails
+# clearly where it cannot be, a laptop without root skips the browser tests.
+browser-deps:
+	@if command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi nanum; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-nanum >/dev/null; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "browser tests need Debian's chromium and fonts-nanum: apt-get install chromium fonts-nanum (as root)"; exit 1; \
+	else \
+		echo "chromium or fonts-nanum missing and not installable here (needs root and apt-get): browser tests will be skipped"; \
+	fi
+
 # SQLite always (no services: tasks in-process); then PostgreSQL + Redis + a real worker
 # when DATABASE_URL is set (.ci/run sets it).
 pytest-sqlite: install
@@ -52,7 +65,7 @@ pytest-services: install
 		if [ "$$CI" = "true" ]; then exit 1; fi; \
 	fi
 
-test: lint typecheck pytest-sqlite pytest-services
+test: lint typecheck browser-deps pytest-sqlite pytest-services
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .hypothesis

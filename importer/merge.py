@@ -107,7 +107,9 @@ class ChunkResult:
         return [t for t in self.targets if t.new]
 
 
-def find_existing(channel_id: int, plan: Plan, identities: Iterable[object]) -> dict[object, Target]:
+def find_existing(
+    channel_id: int, plan: Plan, identities: Iterable[object]
+) -> dict[object, Target]:
     """The customer each identity value updates (R2.4, R2.5, R2.6)."""
     wanted = list(set(identities))
     if not wanted:

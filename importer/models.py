@@ -144,3 +144,79 @@ class ImportJournal(models.Model):
 
     def __str__(self) -> str:
         return f"customer {self.customer_id} in import {self.job_id}"
+
+
+class MappingTemplate(models.Model):
+    """A saved mapping (beyond R2.8), offered again for a file with the same headers."""
+
+    channel = models.ForeignKey("crm.Channel", on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=8, choices=ImportKind.choices)
+    identity = models.CharField(max_length=16, choices=Identity.choices)
+    headers = models.JSONField(default=list)  # in the order of the file it was saved from
+    # The look-up of "a file with the same headers": a digest of the sorted header set, so
+    # the same columns in another order find it too (the mapping is by header name).
+    headers_key = models.CharField(max_length=64)
+    mapping = models.JSONField(default=dict)  # header -> profile key, "" = don't import
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "name"], name="mapping_template_name_unique")
+        ]
+        indexes = [models.Index(fields=["channel", "headers_key"], name="mapping_template_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CheckStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for a worker"
+    RUNNING = "running", "Checking"
+    DONE = "done", "Checked"
+    REFUSED = "refused", "File refused"
+
+
+class ImportCheck(models.Model):
+    """The whole-file check of a draft import (R2.9, R2.6): a dry run that writes no customer.
+
+    One per job; checking again (after a mapping change) replaces the token, and a run whose
+    token is no longer the check's stops writing, like the import's lease (importer.locking).
+    """
+
+    channel = models.ForeignKey("crm.Channel", on_delete=models.CASCADE, related_name="+")
+    job = models.OneToOneField(ImportJob, on_delete=models.CASCADE, related_name="file_check")
+    token = models.UUIDField()
+    mapping = models.JSONField(default=dict)  # the mapping checked: another one needs a new check
+    status = models.CharField(
+        max_length=16, choices=CheckStatus.choices, default=CheckStatus.PENDING
+    )
+    error = models.TextField(blank=True)
+    rows_total = models.PositiveIntegerField(null=True, blank=True)
+    rows_done = models.PositiveIntegerField(default=0)
+    would_create = models.PositiveIntegerField(default=0)
+    would_update = models.PositiveIntegerField(default=0)
+    would_fail = models.PositiveIntegerField(default=0)  # rows
+    would_unify = models.PositiveIntegerField(default=0)  # leads unified into members at once
+    unify_later = models.PositiveIntegerField(default=0)  # booted leads: when they log in (R2.7)
+    # R2.6: new verified leads for contacts that only unverified leads have.
+    unverified_only = models.PositiveIntegerField(default=0)
+    mu_change = models.IntegerField(default=0)
+    failures_by_key = models.JSONField(default=dict)  # profile key ("" = the row) -> rows
+    samples = models.JSONField(default=list)  # the first failed rows: row, columns, reasons
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"check of import {self.job_id} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (CheckStatus.DONE, CheckStatus.REFUSED)

@@ -24,3 +24,12 @@ def purge_failure_logs_task() -> int:
     from importer.report import purge_failure_logs
 
     return purge_failure_logs()
+
+
+@shared_task(name="importer.check_file", acks_late=True, reject_on_worker_lost=True)
+def check_file_task(check_id: int, token: str) -> str | None:
+    """The wizard's whole-file check (R2.9): a dry run, re-run from the start if redelivered."""
+    from importer.check import check_run
+
+    check = check_run(check_id, token)
+    return check.status if check is not None else None

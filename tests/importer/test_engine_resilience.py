@@ -4,19 +4,17 @@ sharing one database."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.db import connection, connections
+from django.db import connections
 
 from crm.models import Channel, Customer, CustomerImportTag
 from crm.services.channels import channel_create
@@ -24,7 +22,7 @@ from importer.engine import run_import
 from importer.locking import ImportLocked
 from importer.models import ImportJob, ImportJournal
 from importer.services import import_configure, import_create, import_start
-from tests.conftest import make_user
+from tests.conftest import child_env, make_user, start_worker, stop_worker
 from tests.importer.conftest import write_csv
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,14 +36,6 @@ def big_file(folder: Path, rows: int, name: str = "big.csv") -> Path:
     body += [["", "no id", "", "false", "false"], [f"m{rows // 2}", "again", "", "", ""]]
     folder.mkdir(parents=True, exist_ok=True)
     return write_csv(folder / name, [HEAD, *body])
-
-
-def child_env(**extra: str) -> dict[str, str]:
-    db = connection.settings_dict
-    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env.update(DATABASE_URL=url, DEBUG="true", MEDIA_ROOT=str(settings.MEDIA_ROOT), **extra)
-    return env
 
 
 def draft(channel: Channel, path: Path) -> ImportJob:
@@ -185,66 +175,6 @@ def test_r2_17_sigkilled_import_resumes_to_the_same_result(
     assert not ImportJob.objects.filter(channel=crashy, status__in=["queued", "running"]).exists()
 
 
-def start_worker(settings: Any, name: str, **env: str) -> subprocess.Popen[bytes]:
-    """A real Celery worker process on the test database, reading only the test queue."""
-    log = open(Path(settings.MEDIA_ROOT).parent / f"{name}.log", "wb")  # noqa: SIM115
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "--loglevel=INFO",
-            "-Q",
-            "contacts-test",
-            "-n",
-            f"{name}@%h",
-            "--without-heartbeat",
-            "--without-mingle",
-            "--without-gossip",
-        ],
-        cwd=ROOT,
-        env=child_env(CELERY_QUEUE="contacts-test", REDIS_URL=settings.REDIS_URL, **env),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-
-
-def stop_worker(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-@pytest.fixture
-def test_queue() -> Iterator[None]:
-    """Tasks this test dispatches go to the queue only its workers read."""
-    from config.celery import app
-
-    assert not app.conf.task_always_eager  # REDIS_URL is set: tasks go to the broker
-    queue = app.conf.task_default_queue
-    app.conf.task_default_queue = "contacts-test"
-    try:
-        yield
-    finally:
-        app.conf.task_default_queue = queue
-
-
-@pytest.fixture
-def celery_worker_process(settings: Any, test_queue: None) -> Iterator[subprocess.Popen[bytes]]:
-    if not settings.REDIS_URL:
-        pytest.skip("needs REDIS_URL")  # the redis marker turns this into a failure in CI
-    proc = start_worker(settings, "worker")
-    yield proc
-    stop_worker(proc)
-
-
 @pytest.mark.redis
 def test_r2_17_import_runs_on_a_real_celery_worker(
     two_channels: Any, tmp_path: Path, celery_worker_process: Any
@@ -289,7 +219,7 @@ def test_r2_14_pipelined_writes_count_a_repeated_customer_once(
 
 @pytest.mark.redis
 def test_r2_17_worker_killed_mid_import_another_worker_finishes_it(
-    two_channels: Any, tmp_path: Path, settings: Any, test_queue: None
+    two_channels: Any, tmp_path: Path, settings: Any, worker_queue: None
 ) -> None:
     if not settings.REDIS_URL:
         pytest.skip("needs REDIS_URL")

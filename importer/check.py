@@ -1,0 +1,293 @@
+"""The whole-file check (R2.9, R2.6): the import's read, map and resolve stages as a dry run.
+
+It runs the engine's own ``RowMapper``, ``find_existing`` and ``Merger.apply_row`` over every row
+and writes no customer: it counts what the import would create, update, unify and fail, the
+change of MU, and keeps sample failures with their row numbers. Customers that an earlier chunk
+would have created are remembered by a 64-bit digest of their identity (about 60 bytes each:
+some 12 MB at 200,000 rows), so a customer who appears in many rows counts once, as in R2.14.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from crm.models import Customer
+from crm.selectors import profile_keys_by_name
+from importer.mapping import MappedRow, MappingError, Plan, RowMapper, build_plan
+from importer.merge import Merger, Target, find_existing
+from importer.models import CheckStatus, ImportCheck, ImportJob, ImportStatus
+from importer.reading import FileRefused, open_table
+
+log = logging.getLogger(__name__)
+
+SAMPLE_FAILURES = 20
+REASON_CHARS = 300
+
+
+def check_of(job: ImportJob) -> ImportCheck | None:
+    return ImportCheck.objects.filter(job=job).first()
+
+
+def check_is_current(check: ImportCheck | None, job: ImportJob) -> bool:
+    """Whether ``check`` checked the job's present mapping (a changed mapping needs a new one)."""
+    return check is not None and check.mapping == job.mapping
+
+
+def check_start(*, job: ImportJob, dispatch: bool = True) -> ImportCheck:
+    """(Re)start the check of a draft job's file with its current mapping, in the background.
+
+    The previous run of the same job, if still going, loses its token and stops writing.
+    """
+    if job.status != ImportStatus.DRAFT:
+        raise ValueError("only an import that has not started is checked")
+    if not job.mapping:
+        raise ValueError("map the columns before checking the file")
+    with transaction.atomic():
+        check, _ = ImportCheck.objects.update_or_create(
+            job=job,
+            defaults={
+                "channel_id": job.channel_id,
+                "token": uuid.uuid4(),
+                "mapping": job.mapping,
+                "status": CheckStatus.PENDING,
+                "error": "",
+                **_ZERO,
+                "started_at": None,
+                "heartbeat_at": None,
+                "finished_at": None,
+            },
+        )
+        if dispatch:
+            from importer.tasks import check_file_task
+
+            pk, token = check.pk, str(check.token)
+            transaction.on_commit(lambda: check_file_task.delay(pk, token))
+    return check
+
+
+_ZERO: dict[str, object] = {
+    "rows_total": None,
+    "rows_done": 0,
+    "would_create": 0,
+    "would_update": 0,
+    "would_fail": 0,
+    "would_unify": 0,
+    "unify_later": 0,
+    "unverified_only": 0,
+    "mu_change": 0,
+    "failures_by_key": {},
+    "samples": [],
+}
+
+
+class Superseded(Exception):
+    """The check was started again (or deleted): this run's results are no longer wanted."""
+
+
+def check_run(check_id: int, token: str) -> ImportCheck | None:
+    """Run one check to its end; what the task calls. A re-delivered task starts it over."""
+    now = timezone.now()
+    claimed = ImportCheck.objects.filter(
+        pk=check_id, token=token, status__in=[CheckStatus.PENDING, CheckStatus.RUNNING]
+    ).update(status=CheckStatus.RUNNING, started_at=now, heartbeat_at=now, **_ZERO)
+    if not claimed:
+        return None
+    check = ImportCheck.objects.select_related("job__channel").get(pk=check_id)
+    try:
+        _run(check)
+    except Superseded:
+        log.info("check #%s was started again; this run stops", check_id)
+        return None
+    except (FileRefused, MappingError) as exc:
+        reason = getattr(exc, "reason", None) or str(exc)
+        _fenced(check, status=CheckStatus.REFUSED, error=reason, finished_at=timezone.now())
+    check.refresh_from_db()
+    return check
+
+
+def _fenced(check: ImportCheck, **updates: object) -> None:
+    done = ImportCheck.objects.filter(pk=check.pk, token=check.token).update(
+        heartbeat_at=timezone.now(), **updates
+    )
+    if not done:
+        raise Superseded
+
+
+def _chunks(rows: Iterator[MappedRow], size: int) -> Iterator[list[MappedRow]]:
+    while chunk := list(islice(rows, size)):
+        yield chunk
+
+
+def _run(check: ImportCheck) -> None:
+    from importer.engine import chunk_size
+
+    job = check.job
+    path = Path(settings.MEDIA_ROOT) / job.source_path
+    with open_table(path, max_bytes=settings.UPLOAD_MAX_BYTES, filename=job.filename) as table:
+        plan = build_plan(
+            headers=table.headers,
+            mapping=check.mapping,
+            keys=profile_keys_by_name(job.channel),
+            kind=job.kind,
+            identity=job.identity,
+        )
+        total = table.count_rows()  # a full pass: structural damage is refused here (R2.3)
+        _fenced(check, rows_total=total)
+        mapper = RowMapper(plan)
+        tally = Tally(plan, Merger(plan, empty_policy=job.empty_policy))
+        mapped = (mapper.map(row.number, row.cells, row.error) for row in table.rows())
+        for chunk in _chunks(mapped, chunk_size()):
+            tally.add(job.channel_id, chunk)
+            _fenced(check, **tally.counts())
+    _fenced(check, status=CheckStatus.DONE, finished_at=timezone.now(), **tally.counts())
+    # The import need not count the rows again (importer.engine counts when rows_total is None).
+    ImportJob.objects.filter(pk=job.pk, status=ImportStatus.DRAFT).update(rows_total=total)
+
+
+def _digest(identity: object) -> int:
+    return int.from_bytes(hashlib.blake2b(str(identity).encode(), digest_size=8).digest(), "big")
+
+
+@dataclass
+class Tally:
+    """Counts of a dry run, chunk after chunk, with the memory of what earlier chunks made."""
+
+    plan: Plan
+    merger: Merger
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    failed: int = 0
+    unify_now: int = 0
+    unify_later: int = 0
+    unverified_only: int = 0
+    failures_by_key: dict[str, int] = field(default_factory=dict)
+    samples: list[dict[str, object]] = field(default_factory=list)
+    _created: set[int] = field(default_factory=set)  # identity digests of new customers
+    _updated: set[int] = field(default_factory=set)  # ids of existing customers matched
+    _unified: set[int] = field(default_factory=set)  # ids of leads a member would absorb
+
+    def counts(self) -> dict[str, object]:
+        return {
+            "rows_done": self.rows,
+            "would_create": self.created,
+            "would_update": self.updated,
+            "would_fail": self.failed,
+            "would_unify": self.unify_now,
+            "unify_later": self.unify_later,
+            "unverified_only": self.unverified_only,
+            "mu_change": self.created - self.unify_now,
+            "failures_by_key": self.failures_by_key,
+            "samples": self.samples,
+        }
+
+    def add(self, channel_id: int, rows: Sequence[MappedRow]) -> None:
+        """Apply one chunk like ``Merger.apply_chunk`` does, keeping only what counts."""
+        fresh_ids = [r.identity for r in rows if r.ok and _digest(r.identity) not in self._created]
+        existing = find_existing(channel_id, self.plan, fresh_ids)
+        targets: dict[object, Target] = {}
+        new: list[Target] = []
+        touched: list[Target] = []
+        for row in rows:
+            self.rows += 1
+            if not row.ok:
+                self._fail(row)
+                continue
+            target = targets.get(row.identity)
+            first = target is None
+            if target is None:
+                target = self._target(row.identity, existing)
+                targets[row.identity] = target
+            if not self.merger.apply_row(target, row):
+                self._fail(row)
+                if first:
+                    del targets[row.identity]  # the next row of this customer starts afresh
+                continue
+            if first:
+                touched.append(target)
+                self._count(row.identity, target, new)
+        if self.plan.kind == "lead" and new:
+            self._unverified(channel_id, [t.values[self.plan.identity] for t in new])
+        if self.plan.kind == "member":
+            self._unify(channel_id, touched)
+
+    def _target(self, identity: object, existing: dict[object, Target]) -> Target:
+        found = existing.get(identity)
+        if found is not None:
+            return found
+        # new=False with no id: made by an earlier chunk, so this row updates it (R2.10's rule
+        # for new customers does not apply again) and it is not counted a second time.
+        again = _digest(identity) in self._created
+        return Target(
+            id=None, values={}, verified=True, booted=False, last_seen_at=None, new=not again
+        )
+
+    def _count(self, identity: object, target: Target, new: list[Target]) -> None:
+        if target.new:
+            self._created.add(_digest(identity))
+            self.created += 1
+            new.append(target)
+        elif target.id is not None and target.id not in self._updated:
+            self._updated.add(target.id)
+            self.updated += 1
+
+    def _fail(self, row: MappedRow) -> None:
+        self.failed += 1
+        for key in {k for k, _ in row.errors} or {""}:
+            self.failures_by_key[key] = self.failures_by_key.get(key, 0) + 1
+        if len(self.samples) < SAMPLE_FAILURES:
+            self.samples.append(
+                {
+                    "row": row.number,
+                    "columns": [k for k, _ in row.errors if k],
+                    "reasons": [r[:REASON_CHARS] for _, r in row.errors],
+                }
+            )
+
+    def _unverified(self, channel_id: int, identities: list[object]) -> None:
+        """R2.6: contacts that only unverified leads have get a new verified lead."""
+        column = {"email": "email", "mobileNumber": "mobile_number"}[self.plan.identity]
+        matched = (
+            Customer.objects.filter(
+                channel_id=channel_id,
+                verified=False,
+                member_id__isnull=True,
+                **{f"{column}__in": identities},
+            )
+            .values_list(column, flat=True)
+            .distinct()
+        )
+        self.unverified_only += len(set(matched))
+
+    def _unify(self, channel_id: int, members: list[Target]) -> None:
+        """R2.7: verified leads sharing a member's email or mobile, each counted once."""
+        emails = {t.values["email"] for t in members if t.values.get("email")}
+        mobiles = {t.values["mobileNumber"] for t in members if t.values.get("mobileNumber")}
+        if not emails and not mobiles:
+            return
+        leads = Customer.objects.filter(
+            Q(email__in=emails) | Q(mobile_number__in=mobiles),
+            channel_id=channel_id,
+            member_id__isnull=True,
+            verified=True,
+            blocked=False,
+        ).values_list("id", "first_boot_at")
+        for lead_id, first_boot_at in leads:
+            if lead_id in self._unified:
+                continue
+            self._unified.add(lead_id)
+            if first_boot_at is None:
+                self.unify_now += 1
+            else:
+                self.unify_later += 1

@@ -194,5 +194,45 @@ IMPORT_USE_COPY = env_bool("IMPORT_USE_COPY", True)  # PostgreSQL COPY writer
 CELERY_BEAT_SCHEDULE = {
     "reap-stale-imports": {"task": "importer.reap_stale_imports", "schedule": 30.0},
     "purge-failure-logs": {"task": "importer.purge_failure_logs", "schedule": 3600.0},
+    "reap-stale-deletions": {"task": "crm.reap_deletions", "schedule": 30.0},
+    "compact-mu": {"task": "crm.compact_mu", "schedule": 60.0},
 }
 IMPORT_PIPELINE = env_bool("IMPORT_PIPELINE", True)  # parse chunk N+1 while chunk N commits
+
+# --- Open API rate limits and builders (issue 6) ----------------------------------------------
+# Requests per access key per window; counted in Redis (the cache) when REDIS_URL is set.
+API_RATE_LIMIT = env_int("API_RATE_LIMIT", 1000, minimum=1)
+API_RATE_WINDOW_SECONDS = env_int("API_RATE_WINDOW_SECONDS", 60, minimum=1)
+# Builder API calls of a customer pull: timeout per request, attempts, exponential backoff.
+BUILDER_HTTP_TIMEOUT = env_int("BUILDER_HTTP_TIMEOUT", 30, minimum=1)
+BUILDER_HTTP_ATTEMPTS = env_int("BUILDER_HTTP_ATTEMPTS", 6, minimum=1)
+BUILDER_HTTP_BACKOFF = float(env_int("BUILDER_HTTP_BACKOFF_MS", 500, minimum=1)) / 1000
+BUILDER_HTTP_BACKOFF_MAX = float(env_int("BUILDER_HTTP_BACKOFF_MAX_MS", 30_000, minimum=1)) / 1000
+BUILDER_PULL_STALE_SECONDS = env_int("BUILDER_PULL_STALE_SECONDS", 120, minimum=1)
+BUILDER_WEBHOOK_RECEIPT_DAYS = env_int("BUILDER_WEBHOOK_RECEIPT_DAYS", 30, minimum=1)
+BUILDER_SHOPIFY_API_VERSION = env_str("BUILDER_SHOPIFY_API_VERSION", "2025-01")
+BUILDER_CAFE24_API_VERSION = env_str("BUILDER_CAFE24_API_VERSION", "2025-03-01")
+BUILDER_CAFE24_PAGE_SIZE = env_int("BUILDER_CAFE24_PAGE_SIZE", 1000, minimum=1)
+BUILDER_CAFE24_OFFSET_MAX = env_int("BUILDER_CAFE24_OFFSET_MAX", 8000, minimum=0)
+
+
+def _iso_day(name: str, default: str) -> str:
+    from datetime import date
+
+    raw = env_str(name, default)
+    try:
+        date.fromisoformat(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a date: use YYYY-MM-DD") from None
+    return raw
+
+
+BUILDER_CAFE24_EARLIEST = _iso_day("BUILDER_CAFE24_EARLIEST", "2003-01-01")  # first window's day
+CELERY_BEAT_SCHEDULE["reap-stale-builder-pulls"] = {
+    "task": "builders.reap_pulls",
+    "schedule": 60.0,
+}
+CELERY_BEAT_SCHEDULE["purge-builder-webhook-receipts"] = {
+    "task": "builders.purge_receipts",
+    "schedule": 3600.0,
+}

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
+
+from crm.views import boot
 
 urlpatterns = [
     # The back-office opens on the contacts list (it picks the manager's channel).
     path("", RedirectView.as_view(pattern_name="admin:crm_customer_changelist", permanent=False)),
     path("admin/", admin.site.urls),
+    path("front/boot", boot.boot, name="front-boot"),  # the chat widget's boot (SPEC §9)
+    path("imports/", include("importer.urls")),
+    path("inbox/", include("importer.inbox_urls")),
+    path("", include("crm.api.urls")),  # the Open API under /open/v5/ (SPEC §9)
+    path("builders/", include("builders.urls")),  # builder webhooks and pulls (R5)
 ]

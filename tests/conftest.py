@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -94,3 +98,97 @@ def outsider(other_channel: Channel, other_owner: Any) -> Any:
     user = make_user("outsider")
     membership_set(channel=other_channel, user=user, role=Role.ADMIN)
     return user
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment of a subprocess (worker, command) that must use the test database."""
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    # Not the test process's own switches (pytest's, or the async-safety one browser tests set).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PYTEST") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
+    env.update(DATABASE_URL=url, DEBUG="true", MEDIA_ROOT=str(settings.MEDIA_ROOT), **extra)
+    return env
+
+
+WORKER_QUEUE = "contacts-test-worker"
+
+
+def start_worker(settings: Any, name: str = "worker", **env: str) -> subprocess.Popen[bytes]:
+    """A real Celery worker process on the test database, reading only the test queue."""
+    log = open(Path(settings.MEDIA_ROOT).parent / f"{name}.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo"),
+            *("--loglevel=INFO", "-Q", WORKER_QUEUE, "-n", f"{name}@%h"),
+            *("--without-heartbeat", "--without-mingle", "--without-gossip"),
+        ],
+        cwd=Path(__file__).resolve().parents[1],
+        env=child_env(CELERY_QUEUE=WORKER_QUEUE, REDIS_URL=settings.REDIS_URL, **env),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    log.close()
+    _wait_until_ready(proc, Path(log.name))
+    return proc
+
+
+def stop_worker(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture
+def worker_queue() -> Iterator[None]:
+    """Tasks this test dispatches go to the queue only its workers read."""
+    from config.celery import app
+
+    default_queue = app.conf.task_default_queue
+    app.conf.task_default_queue = WORKER_QUEUE
+    try:
+        yield
+    finally:
+        app.conf.task_default_queue = default_queue
+
+
+@pytest.fixture
+def celery_worker_process(settings: Any, worker_queue: None) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker on Redis, reading a queue of its own that this process dispatches
+    to while the test runs. Needs PostgreSQL (the worker is another process) and Redis."""
+    if not settings.REDIS_URL or connection.vendor != "postgresql":
+        pytest.skip("needs REDIS_URL and PostgreSQL")  # the markers fail this in CI instead
+    proc = start_worker(settings)
+    yield proc
+    stop_worker(proc)
+
+
+def _wait_until_ready(proc: subprocess.Popen[bytes], log: Path, timeout: float = 120) -> None:
+    """A worker's start takes seconds, more on a busy 2-core machine: wait for its "ready"."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while b" ready." not in log.read_bytes():
+        if proc.poll() is not None:
+            raise RuntimeError(f"the Celery worker exited at start:\n{log.read_text()[-3000:]}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the Celery worker was not ready in {timeout:.0f} s")
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def eager_celery() -> Iterator[None]:
+    """Celery tasks run in-process even when REDIS_URL is set: for tests that dispatch a task
+    and expect its effect without starting a worker."""
+    from config.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before

@@ -1,0 +1,1 @@
+"""The builders app's edges: webhook endpoints and the back-office pull page."""

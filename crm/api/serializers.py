@@ -1,0 +1,92 @@
+"""What the Open API reads and answers, declared for the OpenAPI schema (R6.5). Values are not
+parsed here: the upsert service runs them through the parsers every write path uses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from crm.models import CustomerType
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class RawBoolean(serializers.JSONField):
+    """A boolean as sent (true/false, or the import's words: "yes", "n", 1, …), parsed later."""
+
+
+@extend_schema_field(
+    {"type": "object", "additionalProperties": True, "description": "profile key → value"}
+)
+class ProfileValues(serializers.JSONField):
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError("must be a JSON object of profile keys")
+        return data
+
+
+class UpsertSerializer(serializers.Serializer[Any]):
+    profile = ProfileValues(required=False, help_text="values to set; null clears a key")
+    profileOnce = ProfileValues(
+        required=False, help_text="values set only where the key is empty now"
+    )
+    tags = serializers.ListField(
+        child=serializers.CharField(trim_whitespace=False),
+        required=False,
+        allow_null=True,
+        help_text="the user's tags: replaces the list (max 200; `a/b` for two levels)",
+    )
+    unsubscribeEmail = RawBoolean(required=False, allow_null=True)
+    unsubscribeTexting = RawBoolean(required=False, allow_null=True)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {key: "not a field of this request" for key in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class UserSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    type = serializers.ChoiceField(choices=CustomerType.choices)
+    verified = serializers.BooleanField()
+    memberId = serializers.CharField(allow_null=True)
+    name = serializers.CharField(allow_blank=True)
+    email = serializers.CharField(allow_null=True)
+    mobileNumber = serializers.CharField(allow_null=True)
+    landlineNumber = serializers.CharField(allow_null=True)
+    unsubscribeEmail = serializers.BooleanField(allow_null=True)
+    unsubscribeTexting = serializers.BooleanField(allow_null=True)
+    profile = serializers.DictField(help_text="custom profile keys → values")
+    tags = serializers.ListField(child=serializers.CharField())
+    importTags = serializers.ListField(
+        child=serializers.CharField(), help_text="oldest first (at most 30)"
+    )
+    blocked = serializers.BooleanField()
+    createdAt = serializers.DateTimeField()
+    updatedAt = serializers.DateTimeField()
+    lastSeenAt = serializers.DateTimeField(allow_null=True)
+
+
+class UserEnvelopeSerializer(serializers.Serializer[Any]):
+    user = UserSerializer()
+
+
+class UpsertedSerializer(UserEnvelopeSerializer):
+    created = serializers.BooleanField()
+
+
+class UserPageSerializer(serializers.Serializer[Any]):
+    users = UserSerializer(many=True)
+    next = serializers.CharField(allow_null=True, help_text="the `since` of the next page")
+
+
+class ErrorSerializer(serializers.Serializer[Any]):
+    errors = serializers.DictField(  # type: ignore[assignment]  # a field, not Serializer.errors
+        child=serializers.CharField(), help_text="what → why"
+    )

@@ -204,7 +204,8 @@ def main() -> None:
         assert got == expected and summary["failed"] == 0, (label, summary)
         results[f"ours {label}"] = (seconds, rss)
         print(
-            f"ours  {label:6}: {args.rows / seconds:10,.0f} rows/s  {seconds:7.1f}s  peak RSS {rss} MB"
+            f"ours  {label:6}: {args.rows / seconds:10,.0f} rows/s  {seconds:7.1f}s"
+            f"  peak RSS {rss} MB  CPU {cpu:.1f}s"
         )
 
     if not args.skip_iie:

@@ -4,8 +4,8 @@ Only managers holding the import permission on the channel reach it (R8.1, R8.2)
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
@@ -14,24 +14,12 @@ from builders.installations import webhook_path
 from builders.models import BuilderInstallation, BuilderPull
 from builders.pulls import builder_pull_dispatch, builder_pull_request, pull_sync
 from builders.registry import builder_for
-from crm.models import Channel
-from crm.selectors import channels_for_user
 from importer.locking import ImportLocked
-
-PERM = "import_customers"
-
-
-def _channel(request: HttpRequest, slug: str) -> Channel:
-    channel = channels_for_user(request.user, PERM).filter(slug=slug).first()
-    if channel is not None:
-        return channel
-    if channels_for_user(request.user, "view_customers").filter(slug=slug).exists():
-        raise PermissionDenied("You may not import customers into this channel.")
-    raise Http404("No such channel.")
+from importer.views.common import import_channel
 
 
 def index(request: HttpRequest, slug: str) -> HttpResponse:
-    channel = _channel(request, slug)
+    channel = import_channel(request, slug)
     installations = [
         (i, builder_for(i.platform), request.build_absolute_uri(webhook_path(i)))
         for i in BuilderInstallation.objects.filter(channel=channel)
@@ -58,7 +46,7 @@ def index(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def pull_start(request: HttpRequest, slug: str, platform: str) -> HttpResponse:
-    channel = _channel(request, slug)
+    channel = import_channel(request, slug)
     try:
         pull = builder_pull_request(channel=channel, platform=platform, by=request.user)
     except (ValidationError, ImportLocked, LookupError) as exc:
@@ -70,7 +58,7 @@ def pull_start(request: HttpRequest, slug: str, platform: str) -> HttpResponse:
 
 
 def pull_detail(request: HttpRequest, slug: str, pull_id: int) -> HttpResponse:
-    channel = _channel(request, slug)
+    channel = import_channel(request, slug)
     pull = pull_sync(
         get_object_or_404(
             BuilderPull.objects.select_related("installation", "import_job"),

@@ -20,11 +20,11 @@ from django.db import IntegrityError, transaction
 
 from crm.models import ActivityLog, Channel, Customer, CustomerTag, Tag
 from crm.models.profile_keys import BUILTIN_FIELDS
-from crm.selectors import customer_profile, profile_keys_by_name
+from crm.selectors import profile_keys_by_name
 from crm.services.activity import activity_record
-from crm.services.customers import profile_clean
+from crm.services.customers import profile_clean, profile_limits_check
 from crm.services.unification import unify_member_with_leads
-from crm.values import InvalidValue, check_profile, parse_string, parse_tags
+from crm.values import InvalidValue, parse_string, parse_tags
 
 UNSUBSCRIBE_KEYS = ("unsubscribeEmail", "unsubscribeTexting")
 
@@ -188,12 +188,7 @@ def _upsert(channel: Channel, clean: _Clean) -> Upserted:
         for key, value in clean.once.items()
         if value is not None and _empty(customer, key) and _set(customer, key, value)
     ]
-    try:
-        check_profile(customer_profile(customer))
-    except InvalidValue as exc:
-        raise ValidationError(
-            {f"profile.{exc.key}" if exc.key else "profile": exc.reason}
-        ) from None
+    profile_limits_check(customer)
     if created or changed:
         customer.save()
     if clean.tags is not None and _replace_tags(channel, customer, clean.tags):

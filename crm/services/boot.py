@@ -25,10 +25,9 @@ from django.utils import timezone
 
 from crm.models import Channel, Customer, PendingUnification
 from crm.models.profile_keys import BUILTIN_FIELDS
-from crm.selectors import customer_profile
-from crm.services.customers import profile_clean
+from crm.services.customers import profile_clean, profile_limits_check
 from crm.services.unification import unify_at_member_boot
-from crm.values import InvalidValue, check_profile, parse_string
+from crm.values import InvalidValue, parse_string
 
 VEIL_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
@@ -109,12 +108,7 @@ def _apply(customer: Customer, clean: Mapping[str, Any]) -> None:
             customer.profile.pop(key, None)
         else:
             customer.profile[key] = value
-    try:
-        check_profile(customer_profile(customer))
-    except InvalidValue as exc:
-        raise ValidationError(
-            {f"profile.{exc.key}" if exc.key else "profile": exc.reason}
-        ) from None
+    profile_limits_check(customer)
 
 
 def _seen(customer: Customer) -> None:

@@ -75,6 +75,17 @@ def _check_limits(customer: Customer) -> None:
         raise ValidationError(exc.reason) from None
 
 
+def profile_limits_check(customer: Customer) -> None:
+    """R1.3 on the whole profile, for JSON write paths (API, boot): the error is keyed by
+    ``profile.<key>`` (or ``profile``) so a client sees which of its keys broke the limit."""
+    try:
+        check_profile(customer_profile(customer))
+    except InvalidValue as exc:
+        raise ValidationError(
+            {f"profile.{exc.key}" if exc.key else "profile": exc.reason}
+        ) from None
+
+
 def _check_member_id_free(customer: Customer) -> None:
     if not customer.member_id:
         return

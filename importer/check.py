@@ -12,9 +12,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 
 from django.conf import settings
@@ -124,11 +123,6 @@ def _fenced(check: ImportCheck, **updates: object) -> None:
         raise Superseded
 
 
-def _chunks(rows: Iterator[MappedRow], size: int) -> Iterator[list[MappedRow]]:
-    while chunk := list(islice(rows, size)):
-        yield chunk
-
-
 def _run(check: ImportCheck) -> None:
     from importer.engine import chunk_size
 
@@ -146,8 +140,7 @@ def _run(check: ImportCheck) -> None:
         _fenced(check, rows_total=total)
         mapper = RowMapper(plan)
         tally = Tally(plan, Merger(plan, empty_policy=job.empty_policy))
-        mapped = (mapper.map(row.number, row.cells, row.error) for row in table.rows())
-        for chunk in _chunks(mapped, chunk_size()):
+        for chunk in mapper.map_rows(table.rows(), chunk_size()):
             tally.add(job.channel_id, chunk)
             _fenced(check, **tally.counts())
     _fenced(check, status=CheckStatus.DONE, finished_at=timezone.now(), **tally.counts())

@@ -8,9 +8,8 @@ its counts, failure log, bot messages and activity entry.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
-from itertools import islice
 from pathlib import Path
 
 from django.conf import settings
@@ -20,7 +19,7 @@ from django.utils import timezone
 from crm.models import ActivityLog, Channel, ImportTag
 from crm.selectors import profile_keys_by_name
 from importer import locking
-from importer.mapping import MappedRow, MappingError, RowMapper, build_plan
+from importer.mapping import MappingError, RowMapper, build_plan
 from importer.merge import Merger
 from importer.models import ImportJob, ImportStatus
 from importer.reading import FileRefused, open_table
@@ -45,11 +44,6 @@ def _writer(job: ImportJob, channel: Channel, tag: ImportTag | None) -> OrmWrite
 
         return CopyWriter(job, channel, tag)
     return OrmWriter(job, channel, tag)
-
-
-def _chunks(mapped: Iterator[MappedRow], size: int) -> Iterator[list[MappedRow]]:
-    while chunk := list(islice(mapped, size)):
-        yield chunk
 
 
 def run_import(job_id: int, *, progress: Progress | None = None) -> ImportJob:
@@ -95,12 +89,9 @@ def _run(job: ImportJob, lease: locking.Lease, progress: Progress | None) -> Non
         merger = Merger(plan, empty_policy=job.empty_policy)
         writer = _writer(job, channel, tag)
         start_after = job.position
-        mapped = (
-            mapper.map(row.number, row.cells, row.error)
-            for row in table.rows()
-            if row.number > start_after
+        chunks = mapper.map_rows(
+            (row for row in table.rows() if row.number > start_after), chunk_size()
         )
-        chunks = _chunks(mapped, chunk_size())
         if _can_pipeline(writer):
             from importer.pipeline import WritePipeline
 

@@ -1,19 +1,21 @@
 """The MAP stage: which file column feeds which profile key, and one row's cells → typed values.
 
 A plan is built once per import from the headers, the manager's mapping and the channel's keys
-(R2.8); ``RowMapper.map`` then turns each row into JSON-ready values or the reasons it fails
-(R2.4, R2.13), without touching the database.
+(R2.8); ``RowMapper.map_rows`` then turns rows, a chunk at a time, into JSON-ready values or the
+reasons they fail (R2.4, R2.13), without touching the database.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 from crm.models import ProfileKey
 from crm.models.profile_keys import BUILTIN_FIELDS
 from crm.spreadsheets import FORMULA_TRIGGERS
 from crm.values import InvalidValue, Parser, parser_for, to_json
+from importer.reading import Row
 
 # Header spellings that name a built-in key (beyond: what Korean and English templates use).
 HEADER_ALIASES: Mapping[str, str] = {
@@ -185,13 +187,26 @@ class MappedRow:
         return not self.errors
 
 
-class _Converter:
-    """One column's parse + ``to_json``, remembering what it has seen.
+class _Failed:
+    """A cell that did not parse: the reason, kept apart from every possible value."""
 
-    Customer files repeat values a lot (grades, segments, flags, dates, interest lists), so a
-    column answers a repeated cell from memory; a column whose values rarely repeat (emails,
-    memos) stops remembering after a sample, so memory stays flat. Values are shared between
-    rows and must not be mutated.
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+_MISS = object()
+
+
+class _Converter:
+    """One column's cleaning, parse and ``to_json``, a whole chunk's cells at a time.
+
+    Customer files repeat values a lot (grades, segments, flags, dates, interest lists, empty
+    cells), so a column answers a repeated cell from memory; a column whose values rarely repeat
+    (emails, memos) stops remembering after a sample, so memory stays flat. Values are shared
+    between rows and must not be mutated. Only text cells are remembered (an XLSX ``True`` and
+    ``1`` are equal as dictionary keys but not as cells); failures are never remembered.
     """
 
     __slots__ = ("cache", "hits", "misses", "parse", "type")
@@ -203,85 +218,145 @@ class _Converter:
     def __init__(self, parse: Parser, type: str) -> None:
         self.parse = parse
         self.type = type
-        self.cache: dict[str, tuple[bool, object]] | None = {}
+        self.cache: dict[str, object] | None = {}
         self.hits = 0
         self.misses = 0
 
-    def __call__(self, raw: object) -> object:
-        cache = self.cache
-        if cache is None or raw.__class__ is not str:
-            return to_json(self.type, self.parse(raw))
-        known = cache.get(raw)  # type: ignore[call-overload]
-        if known is not None:
-            self.hits += 1
-            if known[0]:
-                return known[1]
-            raise InvalidValue(str(known[1]))
-        self.misses += 1
-        try:
-            value = to_json(self.type, self.parse(raw))
-        except InvalidValue as exc:
-            self._remember(raw, (False, exc.reason))  # type: ignore[arg-type]
-            raise
-        self._remember(raw, (True, value))  # type: ignore[arg-type]
-        return value
+    def one(self, raw: object) -> object:
+        """A cell's JSON-ready value, or EMPTY; raises InvalidValue."""
+        if raw is None:
+            return EMPTY
+        if raw.__class__ is str:
+            if not raw or raw.isspace():  # type: ignore[attr-defined]
+                return EMPTY
+            if raw[0] == "'" and raw[1:2] in _NEUTRALISED:  # type: ignore[index]
+                raw = raw[1:]  # type: ignore[index]  # a cell our failure logs neutralised
+        return to_json(self.type, self.parse(raw))
 
-    def _remember(self, raw: str, outcome: tuple[bool, object]) -> None:
+    def column(self, raws: Sequence[object]) -> tuple[list[object], dict[int, str]]:
+        """Every cell's value (EMPTY for an empty cell) and, by position, why a cell failed."""
+        failed: dict[int, str] = {}
+        one = self.one
         cache = self.cache
-        assert cache is not None
+        if cache is None:
+            out: list[object] = []
+            append = out.append
+            for i, raw in enumerate(raws):
+                try:
+                    append(one(raw))
+                except InvalidValue as exc:
+                    append(None)
+                    failed[i] = exc.reason
+            return out, failed
+        get = cache.get
+        out = [get(raw, _MISS) for raw in raws]  # type: ignore[call-overload]
+        misses = 0
+        for i, value in enumerate(out):
+            if value is not _MISS:
+                continue
+            raw = raws[i]
+            value = get(raw, _MISS)  # type: ignore[call-overload]
+            if value is not _MISS:  # first met earlier in this chunk
+                out[i] = value
+                continue
+            misses += 1
+            try:
+                out[i] = value = one(raw)
+            except InvalidValue as exc:
+                out[i] = None
+                failed[i] = exc.reason
+                continue
+            if raw.__class__ is str and len(cache) < self._MAX_ENTRIES:
+                cache[raw] = value  # type: ignore[index]
+        self.misses += misses
+        self.hits += len(raws) - misses
         if self.misses >= self._SAMPLE and self.hits < self._MIN_HIT_RATE * (
             self.hits + self.misses
         ):
             self.cache = None  # a column of unique values: memory for nothing
-            return
-        if len(cache) < self._MAX_ENTRIES:
-            cache[raw] = outcome
+        return out, failed
 
 
 class RowMapper:
-    """Turns rows into typed values with the plan's parsers; a failing cell fails its row."""
+    """Turns rows into typed values with the plan's parsers; a failing cell fails its row.
+
+    Rows are mapped a chunk at a time, column by column: each column's cells go through its
+    converter in one loop, which is what makes millions of cells affordable.
+    """
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
         self._identity_key = plan.identity
+        assert plan.columns and plan.columns[0].key == plan.identity, "identity column first"
         self._columns = tuple(
             (c.index, c.key, _Converter(c.parse, c.type), c.header) for c in plan.columns
         )
+        self._keys = tuple(c.key for c in plan.columns)
+        self._width = max(c.index for c in plan.columns) + 1
 
     def map(self, number: int, cells: Sequence[object], error: str | None = None) -> MappedRow:
-        values: dict[str, object] = {}
-        errors: list[tuple[str, str]] = []
-        cells = tuple(cells)
-        if error is not None:
-            return MappedRow(number, cells, None, values, [("", error)])
-        width = len(cells)
+        """One row (the chunked ``map_rows`` is the fast way)."""
+        return self.map_chunk([Row(number, tuple(cells), error)])[0]
+
+    def map_rows(self, rows: Iterable[Row], size: int) -> Iterator[list[MappedRow]]:
+        """Rows read from a table, mapped in chunks of ``size``."""
+        rows = iter(rows)
+        while chunk := list(islice(rows, size)):
+            yield self.map_chunk(chunk)
+
+    def map_chunk(self, rows: Sequence[Row]) -> list[MappedRow]:
+        if not rows:
+            return []
+        width = self._width
+        cells_of = [r.cells for r in rows]
+        if all(len(c) >= width for c in cells_of):
+            by_column = list(zip(*cells_of, strict=False))
+        else:  # short rows (their reader error fails them; XLSX pads): missing cells are None
+            by_column = [
+                tuple(c[i] if i < len(c) else None for c in cells_of) for i in range(width)
+            ]
+        values_by_column = []
+        errors: dict[int, list[tuple[str, str]]] = {}
         for index, key, convert, header in self._columns:
-            raw = cells[index] if index < width else None
-            if raw is None:
-                values[key] = EMPTY
+            converted, failed = convert.column(by_column[index])
+            values_by_column.append(converted)
+            for i, reason in failed.items():
+                errors.setdefault(i, []).append((key, f"{key} (column {header!r}): {reason}"))
+        keys = self._keys
+        out = []
+        for i, (row, values) in enumerate(
+            zip(rows, zip(*values_by_column, strict=True), strict=True)
+        ):  # values: the row's, in the plan's key order
+            if row.error is not None:
+                out.append(MappedRow(row.number, row.cells, None, {}, [("", row.error)]))
                 continue
-            if raw.__class__ is str:
-                if not raw or raw.isspace():  # type: ignore[attr-defined]
-                    values[key] = EMPTY
-                    continue
-                if raw[0] == "'" and raw[1:2] in _NEUTRALISED:  # type: ignore[index]
-                    raw = raw[1:]  # type: ignore[index]
-            try:
-                values[key] = convert(raw)
-            except InvalidValue as exc:
-                errors.append((key, f"{key} (column {header!r}): {exc.reason}"))
-        identity = values.get(self._identity_key, EMPTY)
+            row_errors = errors.get(i)
+            if row_errors is None and values[0] is not EMPTY:
+                out.append(
+                    MappedRow(
+                        row.number, row.cells, values[0], dict(zip(keys, values, strict=True)), []
+                    )
+                )
+            else:
+                out.append(self._failed(row, values, row_errors or []))
+        return out
+
+    def _failed(
+        self, row: Row, values: Sequence[object], errors: list[tuple[str, str]]
+    ) -> MappedRow:
+        """A row with a failed cell or no identity: the values that parsed, and every reason."""
+        key = self._identity_key
+        failed = {k for k, _ in errors}
+        kept = {k: v for k, v in zip(self._keys, values, strict=True) if k not in failed}
+        identity = kept.get(key, EMPTY)
         if identity is EMPTY:
             identity = None
-            if not any(k == self._identity_key for k, _ in errors):
+            if key not in failed:
                 errors.insert(
                     0,
                     (
-                        self._identity_key,
-                        f"{self._identity_key} is empty: every row of a {self.plan.kind} import"
-                        f" needs its {self._identity_key}",
+                        key,
+                        f"{key} is empty: every row of a {self.plan.kind} import needs its {key}",
                     ),
                 )
-        elif errors and any(k == self._identity_key for k, _ in errors):
-            identity = None
-        return MappedRow(number, cells, identity, values, errors)
+        return MappedRow(row.number, row.cells, identity, kept, errors)

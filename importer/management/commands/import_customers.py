@@ -35,6 +35,9 @@ def _pairs(values: list[str]) -> dict[str, str]:
 
 class Command(BaseCommand):
     help = "Import customers from a CSV or XLSX file into a channel."
+    # A scripting command: the system checks (URLconf, admin, templates: ~0.7 s) belong to
+    # deploys and `manage.py check`, not to every file a script imports.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug")

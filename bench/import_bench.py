@@ -108,7 +108,12 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
 
 # A deployed worker runs from cached bytecode; a sandbox that sets PYTHONDONTWRITEBYTECODE would
 # make every measured process compile Django and the project first (~2 s).
-CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+# And the importing process runs as in production: DEBUG off (Django's debug cursor keeps every
+# statement's text).
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | {
+    "DEBUG": "false",
+    "SECRET_KEY": os.environ.get("SECRET_KEY") or "bench-only-secret-key-" + "x" * 40,
+}
 
 
 def run_child(cmd: list[str], timeout: float | None = None) -> tuple[float, int, str, float] | None:

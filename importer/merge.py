@@ -116,41 +116,98 @@ def find_existing(
         return {}
     column = _FIELD_OF[plan.identity]
     found: dict[object, Target] = {}
-    for row in _candidates(channel_id, column, wanted):
-        target = Target.from_row(row)
+    for identity, target in _candidates(channel_id, column, wanted):
         if plan.kind == "lead" and not target.verified:
             continue  # unverified-only matches: a new verified lead is created (R2.6)
-        found.setdefault(row[column], target)  # most recently seen first (R2.5)
+        found.setdefault(identity, target)  # most recently seen first (R2.5)
     return found
 
 
-def _candidates(channel_id: int, column: str, wanted: list[object]) -> Iterable[dict[str, Any]]:
-    if connection.vendor == "postgresql":
-        # One array parameter instead of thousands of literals: PostgreSQL plans it at once.
-        with connection.cursor() as cursor:
-            cursor.execute(_CANDIDATES_SQL.format(column=column), [channel_id, wanted])
-            for values in cursor.fetchall():
-                row = dict(zip(CUSTOMER_COLUMNS, values, strict=True))
-                # Django has psycopg hand jsonb over as text (JSONField decodes it).
-                if isinstance(row["profile"], str):
-                    row["profile"] = json.loads(row["profile"])
-                yield row
-        return
-    yield from (
-        Customer.objects.filter(channel_id=channel_id, **{f"{column}__in": wanted})
-        .order_by(F("last_seen_at").desc(nulls_last=True), "-id")
-        .values(*CUSTOMER_COLUMNS)
+def _text_array(values: Iterable[object]) -> str:
+    """One text[] literal: psycopg binds parameters on the client, where quoting thousands of
+    list items one by one costs more than the whole look-up does in PostgreSQL."""
+    return (
+        "{"
+        + ",".join('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+        + "}"
     )
 
 
+def refresh_statistics() -> None:
+    """Let PostgreSQL's planner see how many customers the channels have now.
+
+    The look-ups above are right only with the (channel, identity) index; a planner that
+    believes the channel small (its statistics predate an import still running, and
+    autovacuum's ANALYZE comes later, or never where it is off) reads all of the channel's
+    customers for every chunk instead, which makes a big import quadratic. ANALYZE samples a
+    fixed number of rows: a fraction of a second at any size."""
+    if connection.vendor != "postgresql":
+        return
+    columns = ", ".join(
+        ("channel_id", *(_FIELD_OF[k] for k in ("memberId", "email", "mobileNumber")))
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE crm_customer ({columns})")
+
+
+def _candidates(
+    channel_id: int, column: str, wanted: list[object]
+) -> Iterable[tuple[object, Target]]:
+    """(identity value, customer) of the channel's customers with one of the wanted values,
+    most recently seen first."""
+    if connection.vendor == "postgresql":
+        # PostgreSQL hands each customer's values over as one JSON object (built-in columns
+        # and profile, as Target.from_row would assemble them): one decode per customer in C.
+        # The values go as one array literal: PostgreSQL plans it at once.
+        loads = json.loads
+        with connection.cursor() as cursor:
+            cursor.execute(_CANDIDATES_SQL.format(column=column), [channel_id, _text_array(wanted)])
+            for id_, verified, booted, last_seen_at, identity, values in cursor.fetchall():
+                yield (
+                    identity,
+                    Target(
+                        id=id_,
+                        values=loads(values),
+                        verified=verified,
+                        booted=booted,
+                        last_seen_at=last_seen_at,
+                        new=False,
+                    ),
+                )
+        return
+    for row in (
+        Customer.objects.filter(channel_id=channel_id, **{f"{column}__in": wanted})
+        .order_by(F("last_seen_at").desc(nulls_last=True), "-id")
+        .values(*CUSTOMER_COLUMNS)
+    ):
+        yield row[column], Target.from_row(row)
+
+
+# Target.from_row in SQL: built-in keys from their columns (empty text and NULL left out),
+# then the custom keys of the profile.
+_VALUES_SQL = (
+    "jsonb_strip_nulls(jsonb_build_object("
+    + ", ".join(
+        f"'{key}', NULLIF({field}, '')"
+        for key, field in BUILTIN_FIELDS.items()
+        if key not in ("unsubscribeEmail", "unsubscribeTexting")
+    )
+    + ", 'unsubscribeEmail', unsubscribe_email, 'unsubscribeTexting', unsubscribe_texting"
+    + ")) || COALESCE(profile, '{{}}'::jsonb)"
+)
 _CANDIDATES_SQL = (
-    f"SELECT {', '.join(CUSTOMER_COLUMNS)} FROM crm_customer"
-    " WHERE channel_id = %s AND {column} = ANY(%s)"
+    "SELECT id, verified OR member_id IS NOT NULL AND member_id <> '',"
+    " first_boot_at IS NOT NULL, last_seen_at, {column}, ("
+    + _VALUES_SQL
+    + ")::text FROM crm_customer WHERE channel_id = %s AND {column} = ANY(%s::text[])"
     " ORDER BY last_seen_at DESC NULLS LAST, id DESC"
 )
 
 
-def _size_bound(values: dict[str, Any]) -> int:
+_BYTES_PER_CELL_CHAR = 8
+
+
+def _size_bound(values: Mapping[str, Any]) -> int:
     """An upper bound of the profile's JSON size, cheap enough for every row: when it is under
     the limit, the exact check (crm.values.check_profile) cannot fail and is skipped."""
     size = 2
@@ -172,6 +229,9 @@ class Merger:
         self.plan = plan
         self.clear = empty_policy == "clear"
         self._keys = [c.key for c in plan.columns]
+        # The JSON of a profile built from one row's text cells is at most this plus
+        # _BYTES_PER_CELL_CHAR bytes per character of the row (see _new_target).
+        self._row_bound_base = 2 + sum(len(k) * 6 + 4 + 32 for k in self._keys)
 
     def apply_chunk(
         self,
@@ -198,15 +258,14 @@ class Merger:
             target = targets.get(row.identity)
             if target is None:
                 target = existing.get(row.identity)
-                if target is None:
-                    target = Target(
-                        id=None,
-                        values={},
-                        verified=True,
-                        booted=False,
-                        last_seen_at=None,
-                        new=True,
-                    )
+                if target is None:  # a new customer: the common row of a first import
+                    target = self._new_target(row)
+                    if target is None:
+                        result.failures.append(row)
+                    else:
+                        targets[row.identity] = target
+                        result.targets.append(target)
+                    continue
                 targets[row.identity] = target
                 fresh = True
             else:
@@ -221,6 +280,53 @@ class Merger:
                     del targets[row.identity]
         return result
 
+    def _new_target(self, row: MappedRow) -> Target | None:
+        """``apply_row`` on a customer that does not exist yet, without the comparisons: every
+        non-empty value is a change. None (and row.errors says why) when the row cannot create."""
+        values = {k: v for k, v in row.values.items() if v is not EMPTY and v is not None}
+        if values.get(UNSUBSCRIBE_KEYS[0]) is None or values.get(UNSUBSCRIBE_KEYS[1]) is None:
+            self._unsubscribe_missing(row, values)
+            return None
+        if len(values) > MAX_KEYS or self._row_bound(row) > MAX_PROFILE_BYTES:
+            try:
+                check_profile(values)
+            except InvalidValue as exc:
+                row.errors.append((exc.key or "profile", exc.reason))
+                return None
+        return Target(
+            id=None,
+            values=values,
+            verified=True,
+            booted=False,
+            last_seen_at=None,
+            new=True,
+            changed=True,
+        )
+
+    def _row_bound(self, row: MappedRow) -> int:
+        """An upper bound of the JSON size of a profile made of this row's values alone.
+
+        A parsed value's JSON never takes more than _BYTES_PER_CELL_CHAR bytes per character of
+        its cell plus 32 (a number, a date made ISO, a list made a JSON array, an email's domain
+        made punycode); counted from the raw cells, it costs one C-level sum per row. Cells that
+        are not text (XLSX numbers and dates) fall back to the bound of the values."""
+        try:
+            chars = sum(map(len, row.cells))  # type: ignore[arg-type]
+        except TypeError:
+            return _size_bound(row.values)
+        return self._row_bound_base + _BYTES_PER_CELL_CHAR * chars
+
+    @staticmethod
+    def _unsubscribe_missing(row: MappedRow, changes: Mapping[str, Any]) -> None:
+        missing = [k for k in UNSUBSCRIBE_KEYS if changes.get(k) is None]
+        row.errors.append(
+            (
+                ",".join(missing),
+                f"{' and '.join(missing)} must be given (true or false) for a new"
+                " customer: an existing customer keeps its value when the cell is empty",
+            )
+        )
+
     def apply_row(self, target: Target, row: MappedRow) -> bool:
         """Apply one row; on failure the target is untouched and row.errors says why."""
         changes: dict[str, Any] = {}
@@ -234,17 +340,10 @@ class Merger:
                 value = None
             if target.values.get(key) != value:
                 changes[key] = value
-        if target.new and target.id is None and not target.values:
-            missing = [k for k in UNSUBSCRIBE_KEYS if changes.get(k) is None]
-            if missing:
-                row.errors.append(
-                    (
-                        ",".join(missing),
-                        f"{' and '.join(missing)} must be given (true or false) for a new"
-                        " customer: an existing customer keeps its value when the cell is empty",
-                    )
-                )
-                return False
+        brand_new = target.new and target.id is None and not target.values
+        if brand_new and any(changes.get(k) is None for k in UNSUBSCRIBE_KEYS):
+            self._unsubscribe_missing(row, changes)
+            return False
         if changes:
             merged = {k: v for k, v in target.values.items()}
             for key, value in changes.items():

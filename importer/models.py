@@ -131,8 +131,24 @@ class ImportJournal(models.Model):
     and is the base for undo and consent history.
     """
 
-    channel = models.ForeignKey("crm.Channel", on_delete=models.CASCADE, related_name="+")
-    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="journal")
+    # One row per imported customer, so each index and foreign-key check counts: the unique
+    # (job, customer) index is the only one (it serves "this import's journal"), and the rows
+    # go with their job and channel by Django's cascade, not by a check per row; a channel's
+    # deletion reads the table for its rows.
+    channel = models.ForeignKey(
+        "crm.Channel",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    job = models.ForeignKey(
+        ImportJob,
+        on_delete=models.CASCADE,
+        related_name="journal",
+        db_index=False,
+        db_constraint=False,
+    )
     customer_id = models.BigIntegerField()
     created = models.BooleanField()
     previous = models.JSONField(null=True, blank=True)

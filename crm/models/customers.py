@@ -15,7 +15,11 @@ class Customer(models.Model):
     """A person known to a channel. Built-in profile keys are columns; custom keys live in
     ``profile`` (JSON, values in their ``crm.values.to_json`` form)."""
 
-    channel = models.ForeignKey("crm.Channel", on_delete=models.CASCADE, related_name="customers")
+    # Every index of the table is paid by every imported row: the channel's own index is left out
+    # (the channel-first indexes below serve "customers of a channel").
+    channel = models.ForeignKey(
+        "crm.Channel", on_delete=models.CASCADE, related_name="customers", db_index=False
+    )
     member_id = models.CharField(max_length=512, null=True, blank=True)
     verified = models.BooleanField(default=False)
     name = models.CharField(max_length=512, blank=True, default="")
@@ -31,7 +35,12 @@ class Customer(models.Model):
     blocked = models.BooleanField(default=False)
     blocked_at = models.DateTimeField(null=True, blank=True)
     blocked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # partial index below: only blocked customers have one
     )
     blocked_reason = models.CharField(max_length=512, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=False)
@@ -40,11 +49,18 @@ class Customer(models.Model):
     class Meta:
         ordering = ["-id"]
         constraints = [
-            # NULLs are distinct: leads have no memberId.
+            # Partial: leads have no memberId and imported customers no veilId, and an index
+            # entry for each of their NULLs would only cost (NULLs never conflict anyway).
             models.UniqueConstraint(
-                fields=["channel", "member_id"], name="customer_member_id_unique"
+                fields=["channel", "member_id"],
+                condition=models.Q(member_id__isnull=False),
+                name="customer_member_id_unique",
             ),
-            models.UniqueConstraint(fields=["channel", "veil_id"], name="customer_veil_id_unique"),
+            models.UniqueConstraint(
+                fields=["channel", "veil_id"],
+                condition=models.Q(veil_id__isnull=False),
+                name="customer_veil_id_unique",
+            ),
         ]
         indexes = [
             # Identity look-ups of import, boot and API (R2.4, R2.5): channel first, so the
@@ -64,6 +80,12 @@ class Customer(models.Model):
                 fields=["channel", "-blocked_at"],
                 name="blocked_list_idx",
                 condition=models.Q(blocked=True),
+            ),
+            # A manager deleted: SET_NULL finds the customers they blocked.
+            models.Index(
+                fields=["blocked_by"],
+                name="customer_blocked_by_idx",
+                condition=models.Q(blocked_by__isnull=False),
             ),
         ]
 
@@ -132,12 +154,27 @@ class CustomerImportTag(models.Model):
 
     MAX_PER_CUSTOMER = 30
 
-    channel = models.ForeignKey("crm.Channel", on_delete=models.CASCADE, related_name="+")
+    # An import writes one of these per customer, so each index and each foreign-key check
+    # counts: the two indexes below serve every query (by customer; by channel and tag), and
+    # only the customer is checked by the database (the channel and the tag are the customer's
+    # channel's, both removed with the channel by Django's cascade). Deleting an import tag
+    # alone (the product never does) would read the table.
+    channel = models.ForeignKey(
+        "crm.Channel",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="customer_import_tags"
+        Customer, on_delete=models.CASCADE, related_name="customer_import_tags", db_index=False
     )
     import_tag = models.ForeignKey(
-        ImportTag, on_delete=models.CASCADE, related_name="customer_import_tags"
+        ImportTag,
+        on_delete=models.CASCADE,
+        related_name="customer_import_tags",
+        db_index=False,
+        db_constraint=False,
     )
     added_at = models.DateTimeField()
 

@@ -189,7 +189,9 @@ def test_r2_5_update_pass_sees_every_stored_value(keys: Channel, csv_file: MakeC
     args = ("--kind", "lead", "--identity", "email")
     run_import(keys, csv_file([head, row]), *args)
     again = run_import(keys, csv_file([head, row], name="again.csv"), *args)
-    assert (again["created"], again["updated"], again["failed"]) == (0, 1, 0), list(ImportFailure.objects.values_list("reasons", flat=True))
+    assert (again["created"], again["updated"], again["failed"]) == (0, 1, 0), list(
+        ImportFailure.objects.values_list("reasons", flat=True)
+    )
     assert ImportJournal.objects.filter(created=False).get().previous == {}
     changed = run_import(keys, csv_file([head, [*row[:3], "13", *row[4:]]], name="c.csv"), *args)
     assert changed["updated"] == 1
@@ -197,3 +199,50 @@ def test_r2_5_update_pass_sees_every_stored_value(keys: Channel, csv_file: MakeC
     customer = Customer.objects.get(channel=keys)
     assert customer.profile == {"points": 13, "vip": True, "birthday": "2000-01-02"}
     assert (customer.unsubscribe_email, customer.unsubscribe_texting) == (False, True)
+
+
+def test_r2_17_statistics_are_checked_each_time_the_import_doubles(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A big import asks the planner's estimate at 20,000 rows and then at every doubling."""
+    from importer import engine
+
+    asked: list[int] = []
+    monkeypatch.setattr(engine, "refresh_statistics", lambda _c, rows: asked.append(rows))
+    statistics = engine._Statistics(channel_id=1)
+    for _ in range(200):  # 1,000,000 rows in chunks of 5,000
+        statistics.before(5000)
+    assert asked == [20_000, 40_000, 80_000, 160_000, 320_000, 640_000]
+
+
+@pytest.mark.postgres
+def test_r2_17_stale_statistics_are_refreshed_so_look_ups_use_the_identity_index(
+    channel: Channel,
+) -> None:
+    """A channel the planner believes empty gets ANALYZE once, and then not again."""
+    from django.db import connection
+
+    from importer.merge import refresh_statistics
+
+    Customer.objects.bulk_create(
+        Customer(channel=channel, email=f"c{i}@example.com", verified=True) for i in range(4000)
+    )
+
+    def estimate() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "EXPLAIN (FORMAT JSON) SELECT 1 FROM crm_customer WHERE channel_id = %s",
+                [channel.pk],
+            )
+            plan = cursor.fetchone()[0]
+        plan = json.loads(plan) if isinstance(plan, str) else plan
+        return int(plan[0]["Plan"]["Plan Rows"])
+
+    with connection.cursor() as cursor:  # what the planner believes of a table never analysed
+        cursor.execute(
+            "UPDATE pg_class SET reltuples = 0, relpages = 0 WHERE relname = 'crm_customer'"
+        )
+    assert estimate() * 4 < 4000
+    assert refresh_statistics(channel.pk, 4000) is True
+    assert estimate() >= 1000
+    assert refresh_statistics(channel.pk, 4000) is False

@@ -253,17 +253,15 @@ class Merger:
         """Apply a chunk's rows in file order. ``pending``: identity → the latest state of
         customers that earlier chunks wrote but have not committed yet (the write pipeline);
         they win over the database, which does not show them yet."""
-        result = ChunkResult()
+        result = ChunkResult(rows=len(rows), last_row=rows[-1].number if rows else 0)
         pending = pending or {}
-        good = [r for r in rows if r.ok and r.identity not in pending]
+        good = [r for r in rows if not r.errors and r.identity not in pending]
         existing = find_existing(channel_id, self.plan, (r.identity for r in good))
-        for identity in {r.identity for r in rows if r.ok and r.identity in pending}:
+        for identity in {r.identity for r in rows if not r.errors and r.identity in pending}:
             existing[identity] = pending[identity].successor()
         targets = result.by_identity
         for row in rows:
-            result.rows += 1
-            result.last_row = row.number
-            if not row.ok:
+            if row.errors:
                 result.failures.append(row)
                 continue
             target = targets.get(row.identity)

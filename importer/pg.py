@@ -223,7 +223,10 @@ class CopyWriter(OrmWriter):
                 head = f"{self.channel.pk}\t{self.job.pk}\t"
                 _copy_text(
                     f"COPY {table} (channel_id, job_id, customer_id, created, previous) FROM STDIN",
-                    [f"{head}{t.id}\tf\t{_copy_json(_jsonable(t.previous))}\n" for t in fresh],
+                    [
+                        f"{head}{t.id}\tf\t{_copy_json(_jsonable(t.previous)) if t.previous else '{}'}\n"
+                        for t in fresh
+                    ],
                 )
                 grown = [t for t in old if t.previous and known.get(t.id) is False]
                 if grown:

@@ -153,13 +153,17 @@ def _few_collections() -> Iterator[None]:
     without cycles, and the default schedule spent ~12 µs per row collecting (measured with
     bench/import_stages.py). Restored afterwards; the worker process is otherwise unchanged."""
     threshold = gc.get_threshold()
+    # A process that froze objects itself (a pre-forking server) keeps them frozen: then ours
+    # stay frozen too, which only spares a few long-lived objects from collections.
+    frozen_before = gc.get_freeze_count()
     gc.freeze()
     gc.set_threshold(50_000, threshold[1], threshold[2])
     try:
         yield
     finally:
         gc.set_threshold(*threshold)
-        gc.unfreeze()
+        if not frozen_before:
+            gc.unfreeze()
 
 
 def _can_pipeline(writer: OrmWriter) -> bool:

@@ -246,3 +246,23 @@ def test_r2_17_stale_statistics_are_refreshed_so_look_ups_use_the_identity_index
     assert refresh_statistics(channel.pk, 4000) is True
     assert estimate() >= 1000
     assert refresh_statistics(channel.pk, 4000) is False
+
+
+def test_the_garbage_collector_is_restored_after_an_import(
+    keys: Channel, csv_file: MakeCsv
+) -> None:
+    """The chunk loop's collector settings do not outlive the import (a worker runs on)."""
+    import gc
+
+    before = gc.get_threshold(), gc.get_freeze_count()
+    head = ["email", "unsubscribeEmail", "unsubscribeTexting"]
+    result = run_import(
+        keys,
+        csv_file([head, ["a@example.com", "false", "false"]]),
+        "--kind",
+        "lead",
+        "--identity",
+        "email",
+    )
+    assert result["created"] == 1
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
 from django.db import connection
 from django.db.models import F
 
@@ -101,6 +102,8 @@ class ChunkResult:
     targets: list[Target] = field(default_factory=list)  # every customer a row touched, in order
     by_identity: dict[object, Target] = field(default_factory=dict)
     failures: list[MappedRow] = field(default_factory=list)
+    # What a writer built ahead of the chunk's transaction (importer.pg: COPY text).
+    prepared: Any = None
 
     @property
     def new_targets(self) -> list[Target]:
@@ -170,7 +173,7 @@ def _candidates(
         # PostgreSQL hands each customer's values over as one JSON object (built-in columns
         # and profile, as Target.from_row would assemble them): one decode per customer in C.
         # The values go as one array literal: PostgreSQL plans it at once.
-        loads = json.loads
+        loads = orjson.loads
         with connection.cursor() as cursor:
             cursor.execute(_CANDIDATES_SQL.format(column=column), [channel_id, _text_array(wanted)])
             for id_, verified, booted, last_seen_at, identity, values in cursor.fetchall():

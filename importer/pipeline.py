@@ -17,7 +17,7 @@ from django.db import connection
 
 from importer import locking
 from importer.merge import ChunkResult, Target
-from importer.pg import CopyWriter, assign_ids
+from importer.pg import CopyWriter
 
 
 class WritePipeline:
@@ -59,7 +59,7 @@ class WritePipeline:
 
     def submit(self, result: ChunkResult) -> None:
         self._raise()
-        assign_ids(result.new_targets)
+        self.writer.prepare(result)  # ids, and the COPY text built here: see CopyWriter.prepare
         self._sequence += 1
         for identity, target in result.by_identity.items():
             self._pending[identity] = (self._sequence, target)

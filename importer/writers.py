@@ -71,7 +71,7 @@ class OrmWriter:
         self.import_tag = import_tag
 
     def write(self, result: ChunkResult, lease: locking.Lease) -> Written:
-        now = timezone.now()
+        now = self._now(result)
         with transaction.atomic():
             self._begin()
             self._create(result.new_targets, now)
@@ -93,6 +93,10 @@ class OrmWriter:
                 failed=F("failed") + len(result.failures),
             )
         return Written(created=created, updated=updated, failed=len(result.failures))
+
+    def _now(self, result: ChunkResult) -> datetime:
+        """The chunk's time stamp (created_at, updated_at, import tags)."""
+        return timezone.now()
 
     def _begin(self) -> None:
         """Called first inside each chunk's transaction."""

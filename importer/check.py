@@ -264,7 +264,9 @@ class Tally:
         self.unverified_only += len(set(matched))
 
     def _unify(self, channel_id: int, members: list[Target]) -> None:
-        """R2.7: verified leads sharing a member's email or mobile, each counted once."""
+        """R2.7: verified leads sharing a member's email or mobile, each counted once; a blocked
+        member absorbs no lead (as ``unify_member_with_leads`` skips it)."""
+        members = [t for t in members if not t.blocked]
         emails = {t.values["email"] for t in members if t.values.get("email")}
         mobiles = {t.values["mobileNumber"] for t in members if t.values.get("mobileNumber")}
         if not emails and not mobiles:

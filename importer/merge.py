@@ -53,6 +53,7 @@ class Target:
     new: bool
     previous: dict[str, Any] = field(default_factory=dict)  # key -> value before this import
     changed: bool = False
+    blocked: bool = False  # updated by imports, but never unified with leads (R4.1)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Target:
@@ -69,6 +70,7 @@ class Target:
             booted=row["first_boot_at"] is not None,
             last_seen_at=row["last_seen_at"],
             new=False,
+            blocked=row["blocked"],
         )
 
     def successor(self) -> Target:
@@ -82,6 +84,7 @@ class Target:
             booted=self.booted,
             last_seen_at=self.last_seen_at,
             new=False,
+            blocked=self.blocked,
         )
 
     def field_values(self) -> dict[str, Any]:
@@ -176,7 +179,7 @@ def _candidates(
         loads = orjson.loads
         with connection.cursor() as cursor:
             cursor.execute(_CANDIDATES_SQL.format(column=column), [channel_id, _text_array(wanted)])
-            for id_, verified, booted, last_seen_at, identity, values in cursor.fetchall():
+            for id_, verified, booted, last_seen_at, blocked, identity, values in cursor.fetchall():
                 yield (
                     identity,
                     Target(
@@ -186,6 +189,7 @@ def _candidates(
                         booted=booted,
                         last_seen_at=last_seen_at,
                         new=False,
+                        blocked=blocked,
                     ),
                 )
         return
@@ -211,7 +215,7 @@ _VALUES_SQL = (
 )
 _CANDIDATES_SQL = (
     "SELECT id, verified OR member_id IS NOT NULL AND member_id <> '',"
-    " first_boot_at IS NOT NULL, last_seen_at, {column}, ("
+    " first_boot_at IS NOT NULL, last_seen_at, blocked, {column}, ("
     + _VALUES_SQL
     + ")::text FROM crm_customer WHERE channel_id = %s AND {column} = ANY(%s::text[])"
     " ORDER BY last_seen_at DESC NULLS LAST, id DESC"

@@ -109,6 +109,24 @@ def test_r2_7_member_check_counts_leads_unified_now_and_later(
     assert check.mu_change == 2  # three members, one lead merged into its member at once
 
 
+def test_r2_7_r4_1_check_does_not_count_leads_for_a_blocked_member(
+    channel: Channel, csv_file: MakeCsv
+) -> None:
+    """A blocked member is updated by a member import but absorbs no lead: the check says so,
+    and the import agrees."""
+    Customer.objects.create(channel=channel, member_id="m1", verified=True, blocked=True)
+    Customer.objects.create(channel=channel, email="kim@example.com", verified=True)
+    rows = [HEAD, ["m1", "a", "kim@example.com", "", "false", "false"]]
+    path = csv_file(rows)
+    check = checked(drafted(channel, path))
+    assert (check.would_update, check.would_unify, check.unify_later) == (1, 0, 0)
+    job = drafted(channel, path)
+    import_start(job=job, dispatch=False)
+    job = run_import(job.pk)
+    assert job.updated == 1
+    assert Customer.objects.filter(channel=channel, email="kim@example.com").count() == 2
+
+
 def test_r2_6_lead_check_counts_contacts_only_unverified_leads_have(
     channel: Channel, csv_file: MakeCsv
 ) -> None:

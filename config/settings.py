@@ -196,10 +196,16 @@ IMPORT_USE_COPY = env_bool("IMPORT_USE_COPY", True)  # PostgreSQL COPY writer
 CELERY_BEAT_SCHEDULE = {
     "reap-stale-imports": {"task": "importer.reap_stale_imports", "schedule": 30.0},
     "purge-failure-logs": {"task": "importer.purge_failure_logs", "schedule": 3600.0},
+    "purge-abandoned-import-drafts": {
+        "task": "importer.purge_abandoned_drafts",
+        "schedule": 3600.0,
+    },
     "reap-stale-deletions": {"task": "crm.reap_deletions", "schedule": 30.0},
     "compact-mu": {"task": "crm.compact_mu", "schedule": 60.0},
 }
 IMPORT_PIPELINE = env_bool("IMPORT_PIPELINE", True)  # parse chunk N+1 while chunk N commits
+# An upload left in the wizard without starting is deleted (with its file) after this long.
+IMPORT_DRAFT_RETENTION_HOURS = env_int("IMPORT_DRAFT_RETENTION_HOURS", 24, minimum=1)
 
 # --- Open API rate limits and builders (issue 6) ----------------------------------------------
 # Requests per access key per window; counted in Redis (the cache) when REDIS_URL is set.

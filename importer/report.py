@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -122,4 +122,23 @@ def purge_failure_logs(now: datetime | None = None) -> int:
             failure_log_csv="", failure_log_xlsx="", failure_log_expires_at=None
         )
         count += 1
+    return count
+
+
+def purge_abandoned_drafts(now: datetime | None = None) -> int:
+    """Delete imports left in the wizard before they started, older than
+    IMPORT_DRAFT_RETENTION_HOURS, with their uploaded files and checks; returns how many.
+
+    A started import is never touched: it is the import log's (and its failure log's, R2.15).
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=settings.IMPORT_DRAFT_RETENTION_HOURS)
+    abandoned = ImportJob.objects.filter(status=ImportStatus.DRAFT, created_at__lt=cutoff)
+    count = 0
+    for job in abandoned.iterator():
+        # Conditional: a draft started meanwhile is no longer a draft and is left alone.
+        deleted, _ = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.DRAFT).delete()
+        if deleted and job.source_path:
+            (Path(settings.MEDIA_ROOT) / job.source_path).unlink(missing_ok=True)
+        count += bool(deleted)
     return count

@@ -26,6 +26,13 @@ def purge_failure_logs_task() -> int:
     return purge_failure_logs()
 
 
+@shared_task(name="importer.purge_abandoned_drafts")
+def purge_abandoned_drafts_task() -> int:
+    from importer.report import purge_abandoned_drafts
+
+    return purge_abandoned_drafts()
+
+
 @shared_task(name="importer.check_file", acks_late=True, reject_on_worker_lost=True)
 def check_file_task(check_id: int, token: str) -> str | None:
     """The wizard's whole-file check (R2.9): a dry run, re-run from the start if redelivered."""

@@ -81,6 +81,11 @@ def _builtin_fields(values: dict[str, Any]) -> str:
     )
 
 
+def _customer_fields(target: Target, between: str) -> str:
+    """A customer's built-in columns and profile as COPY text, ``between`` separating them."""
+    return f"{_builtin_fields(target.values)}{between}{_copy_json(target.custom_profile())}"
+
+
 def _copy_json(value: object) -> str:
     text = _dumps(value)
     # JSON escapes every control character itself; only its backslashes need doubling.
@@ -146,13 +151,13 @@ class CopyWriter(OrmWriter):
         tail = f"\tf\t\t{now.isoformat()}\t{now.isoformat()}\n"
         # One string per chunk: psycopg's write_row adapts each value in Python and cost more
         # than everything else of a new row.
+        # Between the built-in columns and the profile: verified (true) for a new customer.
+        verified, tab = "\tt\t", "\t"
         created = [
-            f"{t.id}{head}{_builtin_fields(t.values)}\tt\t{_copy_json(t.custom_profile())}{tail}"
-            for t in result.targets
-            if t.new
+            f"{t.id}{head}{_customer_fields(t, verified)}{tail}" for t in result.targets if t.new
         ]
         changed = [
-            f"{t.id}\t{_builtin_fields(t.values)}\t{_copy_json(t.custom_profile())}\n"
+            f"{t.id}\t{_customer_fields(t, tab)}\n"
             for t in result.targets
             if not t.new and t.changed
         ]

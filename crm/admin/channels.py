@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from crm.admin.scoping import ChannelScopedAdmin, holds
 from crm.models import ActivityLog, Channel, Membership
+from crm.models.channels import time_zone_names
+from crm.services.channels import channel_set_locale
 
 
 class MembershipInline(admin.TabularInline):
@@ -40,16 +44,33 @@ class MembershipInline(admin.TabularInline):
         return False
 
 
+def _time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(time_zone_names())]
+
+
+class ChannelForm(forms.ModelForm):
+    time_zone = forms.TypedChoiceField(label=_("time zone"), choices=_time_zone_choices)
+
+    class Meta:
+        model = Channel
+        fields = ("country", "time_zone")
+
+
 @admin.register(Channel)
 class ChannelAdmin(ChannelScopedAdmin[Channel]):
     channel_field = ""  # the channel is the row itself
     view_perm = "view_customers"
+    # The owner sets the channel's country and time zone; nothing else is edited here.
+    change_perm = "manage_managers"
     # Channels are created by `manage.py create_channel` (it prints the API secret once).
+    form = ChannelForm
 
     list_display = (
         "name",
         "slug",
         "plugin_key",
+        "country",
+        "time_zone",
         "detailed_audit",
         "member_hash_required",
         "created_at",
@@ -60,12 +81,24 @@ class ChannelAdmin(ChannelScopedAdmin[Channel]):
         "name",
         "slug",
         "plugin_key",
+        "country",
+        "time_zone",
         "detailed_audit",
         "member_hash_required",
         "created_at",
     )
-    readonly_fields = fields
+    readonly_fields = tuple(name for name in fields if name not in ("country", "time_zone"))
     inlines = (MembershipInline,)
+
+    def save_model(self, request: HttpRequest, obj: Channel, form: Any, change: bool) -> None:
+        # The form already wrote its values onto obj: the service compares with the stored row.
+        stored = Channel.objects.get(pk=obj.pk)
+        channel_set_locale(
+            channel=stored,
+            country=form.cleaned_data["country"],
+            time_zone=form.cleaned_data["time_zone"],
+            by=request.user,  # type: ignore[arg-type]
+        )
 
 
 @admin.register(ActivityLog)

@@ -9,6 +9,7 @@ from django.db import models
 class ActivityLog(models.Model):
     class Action(models.TextChoices):
         CHANNEL_CREATE = "channel.create", "Channel created"
+        CHANNEL_EDIT = "channel.edit", "Channel settings changed"
         MANAGER_SET = "manager.set", "Manager role set"
         MANAGER_REMOVE = "manager.remove", "Manager removed"
         PROFILE_KEY_CREATE = "profile_key.create", "Profile key created"

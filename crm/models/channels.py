@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
+import zoneinfo
 
+import phonenumbers
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 
@@ -25,6 +31,43 @@ def new_member_hash_secret() -> str:
     return _token(32)
 
 
+DEFAULT_COUNTRY = "KR"
+DEFAULT_TIME_ZONE = "Asia/Seoul"
+
+
+def time_zone_names() -> frozenset[str]:
+    """The IANA time zone names this machine knows (the tzdata package ships them everywhere)."""
+    return _time_zone_names()
+
+
+@functools.cache
+def _time_zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in time_zone_names():
+        raise ValidationError(
+            _("%(value)s is not an IANA time zone name such as Asia/Seoul or Europe/Paris."),
+            code="time_zone",
+            params={"value": value},
+        )
+
+
+def validate_phone_country(value: str) -> None:
+    """The country must have a numbering plan phonenumbers knows: national numbers are read in
+    it (R2.13a). Only a few uninhabited territories (Antarctica, Bouvet Island…) lack one."""
+    if value not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationError(
+            _(
+                "%(value)s has no telephone numbering plan: choose the country whose numbers your "
+                "customers have."
+            ),
+            code="country",
+            params={"value": value},
+        )
+
+
 class Channel(models.Model):
     """One business's workspace. Every tenant row carries its channel."""
 
@@ -41,6 +84,22 @@ class Channel(models.Model):
     detailed_audit = models.BooleanField(
         default=False,
         help_text="Log an activity entry for every customer an import changes.",
+    )
+    # R2.13a: national numbers (010-1234-5678) that managers enter are read in this country;
+    # R11.2: phone numbers are shown in its national format.
+    country = CountryField(
+        _("country"),
+        default=DEFAULT_COUNTRY,
+        validators=[validate_phone_country],
+        help_text=_("Phone numbers written without a country code are read in this country."),
+    )
+    # R11.2: dates and times are shown in this zone (storage is UTC).
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default=DEFAULT_TIME_ZONE,
+        validators=[validate_time_zone],
+        help_text=_("Dates and times are shown in this time zone."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

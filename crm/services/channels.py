@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from crm.models import BUILTIN_KEYS, ActivityLog, Channel, ProfileKey, Role
+from crm.models.channels import DEFAULT_COUNTRY, DEFAULT_TIME_ZONE
 from crm.services.activity import activity_record
 from crm.services.memberships import membership_set
 
@@ -33,8 +34,26 @@ class NewChannel:
     access_secret: str  # shown once; only its hash is stored
 
 
+_LOCALE = ("country", "time_zone")
+
+
+def _checked_locale(channel: Channel) -> None:
+    """Validates the channel's country and time zone (upper-casing the country first), raising a
+    ValidationError keyed by the field."""
+    channel.country = str(channel.country or "").strip().upper()
+    channel.time_zone = (channel.time_zone or "").strip()
+    channel.full_clean(exclude=[f.name for f in Channel._meta.fields if f.name not in _LOCALE])
+
+
 @transaction.atomic
-def channel_create(*, slug: str, name: str, owner: User) -> NewChannel:
+def channel_create(
+    *,
+    slug: str,
+    name: str,
+    owner: User,
+    country: str = DEFAULT_COUNTRY,
+    time_zone: str = DEFAULT_TIME_ZONE,
+) -> NewChannel:
     if not _SLUG.match(slug):
         raise ValidationError(
             {"slug": f"{slug!r} is not a valid slug: lower-case letters, digits and '-', 1-64 long"}
@@ -44,9 +63,15 @@ def channel_create(*, slug: str, name: str, owner: User) -> NewChannel:
     if not name.strip():
         raise ValidationError({"name": "the channel needs a name"})
     access_secret = secrets.token_urlsafe(32)
-    channel = Channel.objects.create(
-        slug=slug, name=name.strip(), access_secret_hash=hash_secret(access_secret)
+    channel = Channel(
+        slug=slug,
+        name=name.strip(),
+        access_secret_hash=hash_secret(access_secret),
+        country=country,
+        time_zone=time_zone,
     )
+    _checked_locale(channel)
+    channel.save()
     ProfileKey.objects.bulk_create(
         ProfileKey(channel=channel, key=key, type=type_, builtin=True)
         for key, type_ in BUILTIN_KEYS.items()
@@ -68,3 +93,24 @@ def channel_rotate_access_secret(*, channel: Channel) -> str:
     channel.access_secret_hash = hash_secret(secret)
     channel.save(update_fields=["access_secret_hash"])
     return secret
+
+
+@transaction.atomic
+def channel_set_locale(*, channel: Channel, country: str, time_zone: str, by: User) -> Channel:
+    """Changes the channel's country (R2.13a: national numbers are read in it) and time zone."""
+    before = {"country": str(channel.country), "time_zone": channel.time_zone}
+    channel.country = country
+    channel.time_zone = time_zone
+    _checked_locale(channel)
+    after = {"country": str(channel.country), "time_zone": channel.time_zone}
+    if after == before:
+        return channel
+    channel.save(update_fields=list(_LOCALE))
+    activity_record(
+        channel=channel,
+        actor=by,
+        action=ActivityLog.Action.CHANNEL_EDIT,
+        via=ActivityLog.Via.HAND,
+        detail={"before": before, "after": after},
+    )
+    return channel

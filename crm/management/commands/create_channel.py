@@ -1,4 +1,5 @@
-"""``create_channel SLUG --name NAME --owner USERNAME``: a new channel and its API credentials.
+"""``create_channel SLUG --name NAME --owner USERNAME [--country CC] [--time-zone TZ]``: a new
+channel and its API credentials.
 
 Prints one JSON object on stdout (SPEC §9): ``slug``, ``pluginKey``, ``accessKey``,
 ``accessSecret`` (shown this once: only its hash is kept) and ``memberHashSecret``.
@@ -22,6 +23,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError, models, transaction
 
 from crm.management.commands._cli import validation_error
+from crm.models.channels import DEFAULT_COUNTRY, DEFAULT_TIME_ZONE
 from crm.services.channels import channel_create
 
 
@@ -35,6 +37,17 @@ class Command(BaseCommand):
             "--owner", required=True, help="username of the owner (created if absent)"
         )
         parser.add_argument(
+            "--country",
+            default=DEFAULT_COUNTRY,
+            help="ISO 3166 two-letter code of the channel's country: national phone numbers "
+            f"(010-1234-5678) are read in it (default {DEFAULT_COUNTRY})",
+        )
+        parser.add_argument(
+            "--time-zone",
+            default=DEFAULT_TIME_ZONE,
+            help=f"IANA name of the channel's time zone (default {DEFAULT_TIME_ZONE})",
+        )
+        parser.add_argument(
             "--password",
             help="password of a new owner (default: unusable; set it with changepassword)",
         )
@@ -46,7 +59,13 @@ class Command(BaseCommand):
             # One transaction: a refused channel leaves no stray owner user behind.
             with transaction.atomic():
                 owner, created = _owner(username, password)
-                new = channel_create(slug=options["slug"], name=options["name"], owner=owner)
+                new = channel_create(
+                    slug=options["slug"],
+                    name=options["name"],
+                    owner=owner,
+                    country=options["country"],
+                    time_zone=options["time_zone"],
+                )
         except ValidationError as exc:
             raise validation_error(exc) from None
         except IntegrityError:  # a concurrent create_channel took the slug first

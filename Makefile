@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck browser-deps pytest-sqlite pytest-services worker install clean
+.PHONY: run test lint typecheck browser-deps pytest-sqlite pytest-services worker install catalogs messages clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) (set PYTHON=...)"; exit 1; }
@@ -18,7 +18,24 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[dev]"
 	@touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed catalogs
+
+# Translations (R11.1): locale/{ko,en}/LC_MESSAGES/*.po are committed, the .mo files are compiled
+# here with polib (config/catalogs.py), so no GNU gettext is needed to run or test.
+catalogs: $(VENV)/.installed
+	@$(BIN)/python -m config.catalogs
+
+# After adding or changing a translatable string: refresh both catalogs from the code, then fill
+# the Korean msgstr of the new entries (and English where the msgid is not the English text).
+# --no-location keeps the catalogs free of line numbers, so parallel edits merge cleanly.
+# makemessages needs GNU gettext's xgettext/msgmerge (apt-get install gettext).
+MAKEMESSAGES := DEBUG=true $(BIN)/python manage.py makemessages -l ko -l en --no-location \
+	--no-obsolete --ignore=var --ignore=tests --ignore=bench --ignore=docs --ignore=build
+messages: install
+	@command -v xgettext >/dev/null || { echo "make messages needs GNU gettext (apt-get install gettext)"; exit 1; }
+	$(MAKEMESSAGES) -d django
+	$(MAKEMESSAGES) -d djangojs
+	@$(BIN)/python -m config.catalogs --tidy
 
 .env:
 	@sed "s|^SECRET_KEY=.*|SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')|" .env.example > .env

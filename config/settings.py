@@ -54,9 +54,13 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Pages without a login follow the language cookie, then Accept-Language (R11.1) ...
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # ... and a signed-in manager's pages follow the manager's language.
+    "crm.middleware.ManagerLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -150,7 +154,21 @@ MEDIA_URL = "/media/"
 FAILURE_LOG_RETENTION_DAYS = env_int("FAILURE_LOG_RETENTION_DAYS", 30, minimum=1)
 
 # --- i18n / static ----------------------------------------------------------------------------
-LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en-us")
+# Korean first (R11.1): the language of a request that names none, and of the command line.
+LANGUAGE_CODE = env_str("LANGUAGE_CODE", "ko")
+LANGUAGES = [("ko", "한국어"), ("en", "English")]
+if LANGUAGE_CODE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(f"LANGUAGE_CODE={LANGUAGE_CODE!r}: use one of ko, en")
+LOCALE_PATHS = [BASE_DIR / "locale"]  # compiled by `make install` (config/catalogs.py)
+# A manager who chose no language reads the one of their channel's country ("KR=ko,US=en";
+# empty: LANGUAGE_CODE, or the browser's, for everyone).
+LANGUAGE_BY_COUNTRY: dict[str, str] = {}
+for _pair in env_list("LANGUAGE_BY_COUNTRY", "KR=ko"):
+    _country, _, _language = _pair.partition("=")
+    if _language not in dict(LANGUAGES):
+        raise ImproperlyConfigured(f"LANGUAGE_BY_COUNTRY: {_pair!r} is not COUNTRY=ko or =en")
+    LANGUAGE_BY_COUNTRY[_country.strip().upper()] = _language
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Seoul")
 USE_I18N = True
 USE_TZ = True

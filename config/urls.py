@@ -6,12 +6,13 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from crm.views import boot
+from crm.views import boot, language
 
 urlpatterns = [
     # The back-office opens on the contacts list (it picks the manager's channel).
     path("", RedirectView.as_view(pattern_name="admin:crm_customer_changelist", permanent=False)),
     path("admin/", admin.site.urls),
+    path("language/", language.language, name="language"),  # the manager's language (R11.1)
     path("front/boot", boot.boot, name="front-boot"),  # the chat widget's boot (SPEC §9)
     path("imports/", include("importer.urls")),
     path("inbox/", include("importer.inbox_urls")),

@@ -20,6 +20,46 @@ from crm.services.memberships import membership_set
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
+# The suite reads English unless a test asks for Korean (tests/i18n/ does, and the browser walks):
+# most assertions quote the English msgids. Worker and command subprocesses inherit this.
+os.environ["LANGUAGE_CODE"] = "en"
+os.environ["LANGUAGE_BY_COUNTRY"] = ""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compile stale translation catalogs, so the tests read the current .po files."""
+    from django.test.signals import setting_changed
+
+    from config.catalogs import compile_catalogs
+
+    if compile_catalogs():
+        # Django set up before this hook and may hold the old catalogs: read them again.
+        setting_changed.send(
+            sender=None, setting="LOCALE_PATHS", value=settings.LOCALE_PATHS, enter=False
+        )
+
+
+@pytest.fixture(autouse=True)
+def english(settings: Any) -> Iterator[None]:
+    """Every test starts in English (see above); ``korean`` switches a test to the defaults."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    settings.LANGUAGE_BY_COUNTRY = {}
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def korean(settings: Any) -> Iterator[None]:
+    """The product's own defaults: Korean first, Korean for a Korean channel's managers."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "ko"
+    settings.LANGUAGE_BY_COUNTRY = {"KR": "ko"}
+    with translation.override("ko"):
+        yield
+
 
 def _service_missing(item: pytest.Item, why: str) -> None:
     if IN_CI:

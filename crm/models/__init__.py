@@ -22,6 +22,7 @@ from crm.models.customers import (
 )
 from crm.models.deletion import DeletionJob
 from crm.models.inbox import InboxMessage
+from crm.models.managers import ManagerSettings
 from crm.models.mu import MuDelta
 from crm.models.profile_keys import BUILTIN_KEYS, ProfileKey, ProfileKeyType
 from crm.models.unification import PendingUnification
@@ -46,6 +47,7 @@ __all__ = [
     "DeletionJob",
     "ImportTag",
     "InboxMessage",
+    "ManagerSettings",
     "Membership",
     "Message",
     "MuDelta",

@@ -1,0 +1,48 @@
+"""Which language a manager reads the product in (R11.1), and running code in it.
+
+A manager's choice wins; without one, the language of their channel's country
+(``settings.LANGUAGE_BY_COUNTRY``: Korean for a Korean channel); without a channel, the request's
+own (cookie, then Accept-Language, then ``LANGUAGE_CODE``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.conf import settings
+from django.utils import translation
+
+from crm.models import ManagerSettings, Membership
+
+
+def supported(code: str | None) -> str | None:
+    """``code`` when it is one of the product's languages (``ko-KR`` counts as ``ko``)."""
+    if not code:
+        return None
+    base = code.split("-")[0].split("_")[0].lower()
+    return base if base in dict(settings.LANGUAGES) else None
+
+
+def manager_language(user: Any) -> str | None:
+    """The language ``user`` reads the back-office in; None leaves it to the request."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    chosen = ManagerSettings.objects.filter(user=user).values_list("language", flat=True).first()
+    if chosen:
+        return chosen
+    membership = Membership.objects.filter(user=user).select_related("channel").order_by("pk")
+    first = membership.first()
+    if first is None:
+        return None
+    country = getattr(first.channel, "country", "KR")
+    return settings.LANGUAGE_BY_COUNTRY.get(country)
+
+
+@contextmanager
+def in_language_of(user: Any) -> Iterator[str]:
+    """Run a block (a task, a bot message, a failure log) in ``user``'s language."""
+    language = manager_language(user) or settings.LANGUAGE_CODE
+    with translation.override(language):
+        yield language

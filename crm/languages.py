@@ -36,8 +36,7 @@ def manager_language(user: Any) -> str | None:
     first = membership.first()
     if first is None:
         return None
-    country = getattr(first.channel, "country", "KR")
-    return settings.LANGUAGE_BY_COUNTRY.get(country)
+    return settings.LANGUAGE_BY_COUNTRY.get(str(first.channel.country))
 
 
 @contextmanager

@@ -90,3 +90,12 @@ def test_r11_1_background_work_runs_in_the_language_of_its_manager(
     settings.LANGUAGE_BY_COUNTRY = {}  # a channel whose country has no language of its own
     ManagerSettings.objects.filter(user=owner).update(language="")
     assert manager_language(owner) is None
+
+
+def test_r11_1_a_manager_of_a_channel_abroad_reads_the_browsers_language(
+    owner: Any, channel: Channel
+) -> None:
+    Channel.objects.filter(pk=channel.pk).update(country="US")
+    client = logged_in(owner)
+    assert "Log out" in client.get(CONTACTS, HTTP_ACCEPT_LANGUAGE="en-US").content.decode()
+    assert "로그아웃" in client.get(CONTACTS, HTTP_ACCEPT_LANGUAGE="ko").content.decode()

@@ -72,10 +72,11 @@ def main() -> None:
     from crm.models import Channel
     from crm.services.channels import channel_create
     from crm.services.profile_keys import profile_key_create
-    from importer import locking, pg
+    from importer import apply, locking
+    from importer.apply import Merger
     from importer.mapping import RowMapper
-    from importer.merge import Merger
-    from importer.pipeline import WritePipeline
+    from importer.writers.pg_copy import CopyWriter
+    from importer.writers.pipeline import WritePipeline
 
     owner, _ = get_user_model().objects.get_or_create(username="bench")
     slug = f"stages-{int(time.time())}"
@@ -86,16 +87,14 @@ def main() -> None:
     timed(RowMapper, "map_chunk", "main: map (parse) chunk")
     timed(RowMapper, "map_rows", "main: read + map")
     timed(Merger, "apply_chunk", "main: merge (incl. look-up)")
-    timed(pg.CopyWriter, "_create", "writer: create")
-    timed(pg.CopyWriter, "_update", "writer: update")
-    timed(pg.CopyWriter, "_tag", "writer: import tag")
-    timed(pg.CopyWriter, "_journal", "writer: journal")
-    timed(pg.CopyWriter, "write", "writer: whole chunk (incl. commit)")
+    timed(CopyWriter, "_create", "writer: create")
+    timed(CopyWriter, "_update", "writer: update")
+    timed(CopyWriter, "_tag", "writer: import tag")
+    timed(CopyWriter, "_journal", "writer: journal")
+    timed(CopyWriter, "write", "writer: whole chunk (incl. commit)")
     timed(WritePipeline, "submit", "main: submit (ids, waits for writer)")
     timed(locking, "fence", "fence (progress, lease)")
-    import importer.merge as merge
-
-    timed(merge, "find_existing", "main: look-up existing")
+    timed(apply, "find_existing", "main: look-up existing")
 
     # This machine's PostgreSQL runs without autovacuum: what earlier runs deleted is cleaned
     # here, as autovacuum would have done in production.

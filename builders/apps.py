@@ -9,3 +9,6 @@ class BuildersConfig(AppConfig):
     name = "builders"
     verbose_name = "Site builders"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from builders import tasks  # noqa: F401  (tasks registered: services queue them by name)

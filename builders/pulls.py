@@ -26,6 +26,7 @@ from builders.base import PULL_COLUMNS
 from builders.http import JsonClient, PullFailed
 from builders.models import BuilderInstallation, BuilderPull, PullStatus
 from builders.registry import builder_for
+from config.celery import queue, queue_on_commit
 from crm.models import Channel
 from crm.types import Actor, manager_or_none
 from importer import locking
@@ -84,9 +85,7 @@ def builder_pull_request(*, channel: Channel, platform: str, by: Actor) -> Build
 
 
 def builder_pull_dispatch(pull: BuilderPull) -> None:
-    from builders.tasks import run_pull_task
-
-    transaction.on_commit(lambda: run_pull_task.delay(pull.pk))
+    queue_on_commit("builders.run_pull", pull.pk)
 
 
 # --- running ----------------------------------------------------------------------------------
@@ -233,8 +232,6 @@ def pull_sync(pull: BuilderPull) -> BuilderPull:
 def pulls_reap() -> list[int]:
     """Pulls whose worker went silent while fetching: fetched again, or failed after
     MAX_ATTEMPTS; importing pulls follow their import job."""
-    from builders.tasks import run_pull_task
-
     limit = timezone.now() - stale_after()
     silent = BuilderPull.objects.filter(
         Q(status=PullStatus.FETCHING, heartbeat_at__lt=limit)
@@ -248,7 +245,7 @@ def pulls_reap() -> list[int]:
     )
     resumed = list(silent.filter(attempts__lt=MAX_ATTEMPTS).values_list("pk", flat=True))
     for pull_id in resumed:
-        run_pull_task.delay(pull_id)
+        queue("builders.run_pull", pull_id)
     for pull in BuilderPull.objects.filter(status=PullStatus.IMPORTING):
         pull_sync(pull)
     return resumed

@@ -11,4 +11,4 @@ class CrmConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from crm import signals  # noqa: F401  (connects the receivers)
+        from crm import signals, tasks  # noqa: F401  (receivers connected; tasks registered)

@@ -9,3 +9,6 @@ class ImporterConfig(AppConfig):
     name = "importer"
     verbose_name = "Customer import"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from importer import journal, tasks  # noqa: F401  (journal receivers connected; tasks registered)

@@ -21,12 +21,15 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from config.celery import queue_on_commit
 from crm.models import Customer
 from crm.selectors import profile_keys_by_name
+from importer.apply import Merger
+from importer.engine import chunk_size
 from importer.mapping import MappedRow, MappingError, Plan, RowMapper, build_plan
-from importer.merge import Merger, Target, find_existing
 from importer.models import CheckStatus, ImportCheck, ImportJob, ImportStatus
 from importer.reading import FileRefused, open_table
+from importer.resolve import Target, find_existing
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +71,7 @@ def check_start(*, job: ImportJob, dispatch: bool = True) -> ImportCheck:
             },
         )
         if dispatch:
-            from importer.tasks import check_file_task
-
-            pk, token = check.pk, str(check.token)
-            transaction.on_commit(lambda: check_file_task.delay(pk, token))
+            queue_on_commit("importer.check_file", check.pk, str(check.token))
     return check
 
 
@@ -124,8 +124,6 @@ def _fenced(check: ImportCheck, **updates: object) -> None:
 
 
 def _run(check: ImportCheck) -> None:
-    from importer.engine import chunk_size
-
     job = check.job
     path = Path(settings.MEDIA_ROOT) / job.source_path
     with open_table(path, max_bytes=settings.UPLOAD_MAX_BYTES, filename=job.filename) as table:
@@ -222,9 +220,7 @@ class Tally:
         # new=False with no id: made by an earlier chunk, so this row updates it (R2.10's rule
         # for new customers does not apply again) and it is not counted a second time.
         again = _digest(identity) in self._created
-        return Target(
-            id=None, values={}, verified=True, booted=False, last_seen_at=None, new=not again
-        )
+        return Target(id=None, values={}, verified=True, new=not again)
 
     def _count(self, identity: object, target: Target, new: list[Target]) -> None:
         if target.new:

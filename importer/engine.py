@@ -15,17 +15,20 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
-from crm.models import ActivityLog, Channel, ImportTag
+from crm.models import ActivityLog, ImportTag
 from crm.selectors import profile_keys_by_name
+from crm.services.activity import activity_record
 from importer import locking
+from importer.apply import Merger
 from importer.mapping import MappedRow, MappingError, RowMapper, build_plan
-from importer.merge import Merger, refresh_statistics
 from importer.models import ImportJob, ImportStatus
 from importer.reading import FileRefused, open_table
-from importer.writers import OrmWriter
+from importer.report import import_finished, write_failure_logs
+from importer.resolve import refresh_statistics
+from importer.writers import ChunkWriter, can_pipeline, writer_for
+from importer.writers.pipeline import WritePipeline
 
 log = logging.getLogger(__name__)
 
@@ -38,14 +41,6 @@ def chunk_size() -> int:
 
 def source_file(job: ImportJob) -> Path:
     return Path(settings.MEDIA_ROOT) / job.source_path
-
-
-def _writer(job: ImportJob, channel: Channel, tag: ImportTag | None) -> OrmWriter:
-    if connection.vendor == "postgresql" and getattr(settings, "IMPORT_USE_COPY", True):
-        from importer.pg import CopyWriter
-
-        return CopyWriter(job, channel, tag)
-    return OrmWriter(job, channel, tag)
 
 
 def run_import(job_id: int, *, progress: Progress | None = None) -> ImportJob:
@@ -62,8 +57,6 @@ def run_import(job_id: int, *, progress: Progress | None = None) -> ImportJob:
     except (FileRefused, MappingError) as exc:
         reason = getattr(exc, "reason", None) or str(exc)
         locking.release(lease, status=ImportStatus.FAILED, error=reason)
-        from importer.report import import_finished
-
         import_finished(ImportJob.objects.get(pk=job_id))
     job.refresh_from_db()
     return job
@@ -89,7 +82,7 @@ def _run(job: ImportJob, lease: locking.Lease, progress: Progress | None) -> Non
             tag, _ = ImportTag.objects.get_or_create(channel=channel, name=job.tag)
         mapper = RowMapper(plan)
         merger = Merger(plan, empty_policy=job.empty_policy)
-        writer = _writer(job, channel, tag)
+        writer = writer_for(job, channel, tag)
         start_after = job.position
         chunks = mapper.map_rows(
             (row for row in table.rows() if row.number > start_after), chunk_size()
@@ -103,7 +96,7 @@ def _run(job: ImportJob, lease: locking.Lease, progress: Progress | None) -> Non
 def _chunks_through(
     job: ImportJob,
     lease: locking.Lease,
-    writer: OrmWriter,
+    writer: ChunkWriter,
     merger: Merger,
     chunks: Iterator[list[MappedRow]],
     statistics: _Statistics,
@@ -111,10 +104,8 @@ def _chunks_through(
 ) -> None:
     """Merge and write each chunk: pipelined on PostgreSQL, one after the other elsewhere."""
     channel_id = job.channel_id
-    if _can_pipeline(writer):
-        from importer.pipeline import WritePipeline
-
-        with WritePipeline(writer, lease) as pipeline:  # type: ignore[arg-type]
+    if can_pipeline(writer):
+        with WritePipeline(writer, lease) as pipeline:
             for chunk in chunks:
                 statistics.before(len(chunk))
                 pipeline.submit(merger.apply_chunk(channel_id, chunk, pipeline.pending()))
@@ -166,17 +157,6 @@ def _few_collections() -> Iterator[None]:
             gc.unfreeze()
 
 
-def _can_pipeline(writer: OrmWriter) -> bool:
-    """The writer thread has its own connection: it cannot see rows of an open transaction."""
-    from importer.pg import CopyWriter
-
-    return (
-        isinstance(writer, CopyWriter)
-        and not connection.in_atomic_block
-        and getattr(settings, "IMPORT_PIPELINE", True)
-    )
-
-
 def _report(job: ImportJob, progress: Progress | None) -> None:
     if progress is not None:
         job.refresh_from_db()
@@ -184,8 +164,6 @@ def _report(job: ImportJob, progress: Progress | None) -> None:
 
 
 def _finish(job: ImportJob, lease: locking.Lease) -> None:
-    from importer.report import import_finished, write_failure_logs
-
     job.refresh_from_db()
     paths = write_failure_logs(job)
     ended = locking.release(
@@ -200,8 +178,6 @@ def _finish(job: ImportJob, lease: locking.Lease) -> None:
     if not ended:
         raise locking.LeaseLost(f"import #{job.pk} was taken over while finishing")
     job.refresh_from_db()
-    from crm.services.activity import activity_record
-
     activity_record(
         channel=job.channel,
         actor=job.requested_by,

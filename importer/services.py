@@ -12,12 +12,15 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from config.celery import queue, queue_on_commit
 from crm.models import Channel
+from crm.selectors import profile_keys_by_name
 from crm.types import Actor, manager_or_none
 from importer import locking
 from importer.mapping import build_plan
 from importer.models import EmptyPolicy, ImportJob, ImportKind, ImportStatus
 from importer.reading import open_table
+from importer.report import import_finished
 
 
 def _check_permission(channel: Channel, by: Actor) -> None:
@@ -91,8 +94,6 @@ def import_configure(
     tag: str | None = None,
 ) -> ImportJob:
     """Set the mapping and settings of a draft job; MappingError names every problem (R2.8)."""
-    from crm.selectors import profile_keys_by_name
-
     if job.status != ImportStatus.DRAFT:
         raise ValidationError("the import has already started; its settings cannot change")
     if empty_policy not in EmptyPolicy.values:
@@ -120,9 +121,7 @@ def import_start(*, job: ImportJob, dispatch: bool = True) -> ImportJob:
     _reap_if_dead(job.channel_id)
     locking.enqueue(job)
     if dispatch:
-        from importer.tasks import run_import_task
-
-        transaction.on_commit(lambda: run_import_task.delay(job.pk))
+        queue_on_commit("importer.run_import", job.pk)
     return job
 
 
@@ -135,9 +134,6 @@ def _reap_if_dead(channel_id: int) -> None:
 
 def imports_reap() -> list[int]:
     """Resume stale jobs (their worker died) or fail those out of attempts. Returns resumed ids."""
-    from importer.report import import_finished
-    from importer.tasks import run_import_task
-
     resumed = []
     for job in locking.stale_jobs():
         if job.attempts >= locking.max_attempts():
@@ -146,6 +142,6 @@ def imports_reap() -> list[int]:
                 job.refresh_from_db()
                 import_finished(job)
         else:
-            run_import_task.delay(job.pk)
+            queue("importer.run_import", job.pk)
             resumed.append(job.pk)
     return resumed

@@ -4,39 +4,34 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from importer.check import check_run
+from importer.engine import run_import
+from importer.report import purge_abandoned_drafts, purge_failure_logs
+from importer.services import imports_reap
+
 
 @shared_task(name="importer.run_import", acks_late=True, reject_on_worker_lost=True)
 def run_import_task(job_id: int) -> str:
-    from importer.engine import run_import
-
     return run_import(job_id).status
 
 
 @shared_task(name="importer.reap_stale_imports")
 def reap_stale_imports_task() -> list[int]:
-    from importer.services import imports_reap
-
     return imports_reap()
 
 
 @shared_task(name="importer.purge_failure_logs")
 def purge_failure_logs_task() -> int:
-    from importer.report import purge_failure_logs
-
     return purge_failure_logs()
 
 
 @shared_task(name="importer.purge_abandoned_drafts")
 def purge_abandoned_drafts_task() -> int:
-    from importer.report import purge_abandoned_drafts
-
     return purge_abandoned_drafts()
 
 
 @shared_task(name="importer.check_file", acks_late=True, reject_on_worker_lost=True)
 def check_file_task(check_id: int, token: str) -> str | None:
     """The wizard's whole-file check (R2.9): a dry run, re-run from the start if redelivered."""
-    from importer.check import check_run
-
     check = check_run(check_id, token)
     return check.status if check is not None else None

@@ -20,7 +20,7 @@ from crm.models import Channel
 from importer.check import check_is_current, check_of
 from importer.models import CheckStatus, ImportJob, ImportStatus
 from importer.reading import PREVIEW_ROWS, open_table
-from importer.writers import cell_text
+from importer.writers.base import cell_text
 
 SAMPLE_VALUES = 3
 

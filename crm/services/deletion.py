@@ -21,7 +21,6 @@ from datetime import timedelta
 from itertools import islice
 from typing import Any, cast
 
-from django.apps import apps
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -32,6 +31,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 
+from config.celery import queue, queue_on_commit
+from crm.hooks import customers_purged
 from crm.models import ActivityLog, Channel, Customer, DeletionJob
 from crm.selectors import contacts_matching
 from crm.services.activity import activity_record
@@ -78,6 +79,8 @@ def purge_customers(*, channel_id: int, ids: Sequence[int]) -> int:
     ids = sorted(set(ids))
     if not ids:
         return 0
+    # Other apps' rows about the customers (the import journal keeps earlier values).
+    customers_purged.send(sender=Customer, channel_id=channel_id, ids=ids)
     if connection.vendor == "postgresql":
         return _purge_pg(channel_id, ids)
     for rel in _relations():
@@ -97,17 +100,8 @@ def purge_customers(*, channel_id: int, ids: Sequence[int]) -> int:
     keys = [str(i) for i in ids]
     for perms in (get_user_obj_perms_model(), get_group_obj_perms_model()):
         perms._default_manager.filter(content_type=content_type, object_pk__in=keys).delete()
-    # The import journal keeps a customer's earlier profile values: customer data too.
-    journal = _journal()
-    if journal is not None:
-        jobs = apps.get_model("importer", "ImportJob")._base_manager.filter(channel_id=channel_id)
-        journal._base_manager.filter(job__in=jobs, customer_id__in=ids).delete()
     customers = Customer.objects.filter(channel_id=channel_id, id__in=ids)
     return customers._raw_delete(customers.db)
-
-
-def _journal() -> type[models.Model] | None:
-    return apps.get_model("importer", "ImportJournal") if apps.is_installed("importer") else None
 
 
 def _purge_pg(channel_id: int, ids: list[int]) -> int:
@@ -137,15 +131,6 @@ def _purge_pg(channel_id: int, ids: list[int]) -> int:
                 f'DELETE FROM "{perms._meta.db_table}" WHERE content_type_id = %s'
                 " AND object_pk = ANY(%s)",
                 [content_type.pk, keys],
-            )
-        journal = _journal()
-        if journal is not None:
-            # The journal is keyed (job, customer): reach it through the channel's imports.
-            jobs = apps.get_model("importer", "ImportJob")._meta.db_table
-            cursor.execute(
-                f'DELETE FROM "{journal._meta.db_table}" j USING "{jobs}" k'
-                " WHERE k.channel_id = %s AND j.job_id = k.id AND j.customer_id = ANY(%s)",
-                [channel_id, ids],
             )
         cursor.execute(
             f'DELETE FROM "{Customer._meta.db_table}" WHERE channel_id = %s AND id = ANY(%s)',
@@ -290,9 +275,7 @@ def customers_delete(
     if count <= inline_max():
         return deletion_job_run(job.pk)
     if background:
-        from crm.tasks import run_deletion_task
-
-        transaction.on_commit(lambda: run_deletion_task.delay(job.pk))
+        queue_on_commit("crm.run_deletion", job.pk)
     return job
 
 
@@ -382,8 +365,6 @@ def deletion_job_run(job_id: int, *, progress: Progress | None = None) -> Deleti
 
 def deletion_jobs_reap() -> list[int]:
     """Jobs whose worker went silent: resumed elsewhere, or failed after MAX_ATTEMPTS."""
-    from crm.tasks import run_deletion_task
-
     limit = timezone.now() - stale_after()
     silent = DeletionJob.objects.filter(
         Q(status=DeletionJob.Status.RUNNING, heartbeat_at__lt=limit)
@@ -401,5 +382,5 @@ def deletion_jobs_reap() -> list[int]:
                 _log(job)
     resumed = list(silent.filter(attempts__lt=MAX_ATTEMPTS).values_list("pk", flat=True))
     for job_id in resumed:
-        run_deletion_task.delay(job_id)
+        queue("crm.run_deletion", job_id)
     return resumed

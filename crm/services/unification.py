@@ -19,10 +19,10 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from django.apps import apps
 from django.db import transaction
 from django.db.models import Q
 
+from crm.hooks import lead_unified
 from crm.models import (
     ActivityLog,
     Call,
@@ -136,23 +136,11 @@ def _move_rows(member: Customer, lead: Customer) -> None:
         elif theirs.added_at > own.added_at:
             own.added_at = theirs.added_at
             own.save(update_fields=["added_at"])
-    _move_journal(member, lead)
+    lead_unified.send(sender=Customer, member=member, lead=lead)
     keep = CustomerImportTag.objects.filter(customer=member).order_by("-added_at", "-id")
     stale = list(keep.values_list("id", flat=True)[CustomerImportTag.MAX_PER_CUSTOMER :])
     if stale:
         CustomerImportTag.objects.filter(id__in=stale).delete()
-
-
-def _move_journal(member: Customer, lead: Customer) -> None:
-    """The importer's journal of the lead's earlier values (consent history) follows it; an
-    import that touched both keeps the member's entry (one per customer per import)."""
-    if not apps.is_installed("importer"):
-        return
-    journal = apps.get_model("importer", "ImportJournal")._base_manager
-    both = journal.filter(channel_id=member.channel_id, customer_id=member.pk).values("job_id")
-    journal.filter(channel_id=lead.channel_id, customer_id=lead.pk).exclude(job_id__in=both).update(
-        customer_id=member.pk
-    )
 
 
 def _locked(*ids: int) -> dict[int, Customer]:

@@ -222,7 +222,7 @@ def test_r2_17_stale_statistics_are_refreshed_so_look_ups_use_the_identity_index
     """A channel the planner believes empty gets ANALYZE once, and then not again."""
     from django.db import connection
 
-    from importer.merge import refresh_statistics
+    from importer.resolve import refresh_statistics
 
     Customer.objects.bulk_create(
         Customer(channel=channel, email=f"c{i}@example.com", verified=True) for i in range(4000)

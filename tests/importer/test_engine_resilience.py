@@ -198,7 +198,7 @@ def test_r2_14_pipelined_writes_count_a_repeated_customer_once(
     rows = [["m1", f"v{i}", "", "false", "false"] for i in range(7)]
     rows[3:3] = [["m2", "x", "", "true", "true"], ["m1", "", "", "", ""]]
     path = write_csv(tmp_path / "repeat.csv", [HEAD, *rows, ["m2", "y", "", "", ""]])
-    from importer.pipeline import WritePipeline
+    from importer.writers.pipeline import WritePipeline
 
     submitted = []
     submit = WritePipeline.submit

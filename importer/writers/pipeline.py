@@ -16,12 +16,13 @@ from types import TracebackType
 from django.db import connection
 
 from importer import locking
-from importer.merge import ChunkResult, Target
-from importer.pg import CopyWriter
+from importer.apply import ChunkResult
+from importer.resolve import Target
+from importer.writers.base import ChunkWriter
 
 
 class WritePipeline:
-    def __init__(self, writer: CopyWriter, lease: locking.Lease) -> None:
+    def __init__(self, writer: ChunkWriter, lease: locking.Lease) -> None:
         self.writer = writer
         self.lease = lease
         self._queue: queue.Queue[tuple[int, ChunkResult] | None] = queue.Queue(maxsize=1)

@@ -1,4 +1,5 @@
-"""PostgreSQL writer for imports: COPY straight into the tables, set-based merges.
+"""The COPY writer: a chunk's writes on PostgreSQL with COPY straight into the tables and
+set-based statements.
 
 Ids for new customers come from the table's own sequence, so new rows are COPYed into
 ``crm_customer`` directly; changed customers go through a temporary staging table and one
@@ -19,10 +20,13 @@ from django.db import connection
 from django.utils import timezone
 
 from crm.models import Customer, CustomerImportTag
+from crm.models.profile_keys import BUILTIN_FIELDS
 from importer import locking
+from importer.apply import ChunkResult
 from importer.mapping import MappedRow
-from importer.merge import _KEY_OF_FIELD, ChunkResult, Target
-from importer.writers import CUSTOMER_FIELDS, OrmWriter, Written, _jsonable, cell_text
+from importer.models import ImportFailure, ImportJournal
+from importer.resolve import Target
+from importer.writers.base import CUSTOMER_FIELDS, ChunkWriter, cell_text, jsonable
 
 _json_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -53,7 +57,7 @@ _STAGING = "import_customer_changes"
 
 # COPY text format: backslash, tab, newline and carriage return are escaped; \N is NULL.
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_BUILTIN_KEYS = tuple(_KEY_OF_FIELD[f] for f in CUSTOMER_FIELDS)
+_BUILTIN_KEYS = tuple({f: k for k, f in BUILTIN_FIELDS.items()}[f] for f in CUSTOMER_FIELDS)
 
 
 def _copy_value(value: object) -> str:
@@ -130,8 +134,8 @@ class _Prepared:
     changed: str  # COPY text of the changed customers, for the staging table
 
 
-class CopyWriter(OrmWriter):
-    """OrmWriter with COPY for the bulk paths: new customers, changes, tags, journal, failures."""
+class CopyWriter(ChunkWriter):
+    """COPY for the bulk paths: new customers, changes, tags, journal, failures."""
 
     _prepared: _Prepared | None = None
 
@@ -163,12 +167,12 @@ class CopyWriter(OrmWriter):
         ]
         result.prepared = _Prepared(now=now, created="".join(created), changed="".join(changed))
 
-    def write(self, result: ChunkResult, lease: locking.Lease) -> Written:
+    def write(self, result: ChunkResult, lease: locking.Lease) -> None:
         if result.prepared is None:
             self.prepare(result)
         self._prepared = result.prepared
         try:
-            return super().write(result, lease)
+            super().write(result, lease)
         finally:
             self._prepared = None
 
@@ -250,8 +254,6 @@ class CopyWriter(OrmWriter):
                     )
 
     def _journal(self, targets: Sequence[Target]) -> tuple[int, int]:
-        from importer.models import ImportJournal
-
         table = _table(ImportJournal)
         new = [t for t in targets if t.new]
         old = [t for t in targets if not t.new]
@@ -277,7 +279,7 @@ class CopyWriter(OrmWriter):
                 _copy_text(
                     f"COPY {table} (channel_id, job_id, customer_id, created, previous) FROM STDIN",
                     [
-                        f"{head}{t.id}\tf\t{_copy_json(_jsonable(t.previous)) if t.previous else '{}'}\n"
+                        f"{head}{t.id}\tf\t{_copy_json(jsonable(t.previous)) if t.previous else '{}'}\n"
                         for t in fresh
                     ],
                 )
@@ -289,7 +291,7 @@ class CopyWriter(OrmWriter):
                         " WHERE j.job_id = %s AND j.customer_id = u.id AND j.previous IS NOT NULL",
                         [
                             [t.id for t in grown],
-                            [_dumps(_jsonable(t.previous)) for t in grown],
+                            [_dumps(jsonable(t.previous)) for t in grown],
                             self.job.pk,
                         ],
                     )
@@ -297,8 +299,6 @@ class CopyWriter(OrmWriter):
         return len(new), updated
 
     def _failures(self, failures: Sequence[MappedRow]) -> None:
-        from importer.models import ImportFailure
-
         if not failures:
             return
         with (

@@ -1,0 +1,148 @@
+"""What every import writer shares: one chunk, one transaction, fenced by the job's lease.
+
+A writer commits a ``ChunkResult`` (importer.apply): new customers, changed customers, the import
+tag, the journal, the failed rows, the detailed audit and, for members, unification — then the
+job's progress, in the same transaction. ``OrmWriter`` and ``CopyWriter`` say how each of those
+is written; the order and the transaction are here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from crm.models import ActivityLog, Channel, Customer, ImportTag
+from crm.services.unification import unify_member_with_leads
+from importer import locking
+from importer.apply import ChunkResult
+from importer.mapping import MappedRow
+from importer.models import ImportJob
+from importer.resolve import Target
+
+# The built-in keys' columns, in the order writers send them.
+CUSTOMER_FIELDS = (
+    "name",
+    "email",
+    "mobile_number",
+    "landline_number",
+    "member_id",
+    "unsubscribe_email",
+    "unsubscribe_texting",
+)
+
+
+def cell_text(value: object) -> str:
+    """A cell as the failure log shows it: the original text, dates as ISO 8601."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    return str(value)
+
+
+def jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    """Profile values as JSON holds them (dates as ISO 8601): the journal's earlier values."""
+    return {k: (v.isoformat() if isinstance(v, datetime | date) else v) for k, v in values.items()}
+
+
+def target_id(target: Target) -> int:
+    assert target.id is not None, "a target is written only after it has an id"
+    return target.id
+
+
+class ChunkWriter:
+    """One chunk's writes in one transaction; subclasses say how each part is written."""
+
+    def __init__(self, job: ImportJob, channel: Channel, import_tag: ImportTag | None) -> None:
+        self.job = job
+        self.channel = channel
+        self.import_tag = import_tag
+
+    def prepare(self, result: ChunkResult) -> None:
+        """Work done ahead of the chunk's transaction (in the write pipeline, by the main
+        thread while the writer thread commits the chunk before)."""
+
+    def write(self, result: ChunkResult, lease: locking.Lease) -> None:
+        now = self._now(result)
+        with transaction.atomic():
+            self._begin()
+            self._create(result.new_targets, now)
+            self._update([t for t in result.targets if not t.new and t.changed], now)
+            self._tag(result.targets, now)
+            created, updated = self._journal(result.targets)
+            self._failures(result.failures)
+            self._audit(result.targets)
+            if self.job.kind == "member":
+                self._unify(result.targets)
+            locking.fence(
+                lease,
+                position=result.last_row,
+                rows_done=F("rows_done") + result.rows,
+                created=F("created") + created,
+                updated=F("updated") + updated,
+                failed=F("failed") + len(result.failures),
+            )
+
+    def _now(self, result: ChunkResult) -> datetime:
+        """The chunk's time stamp (created_at, updated_at, import tags)."""
+        return timezone.now()
+
+    def _begin(self) -> None:
+        """Called first inside each chunk's transaction."""
+
+    def _create(self, targets: Sequence[Target], now: datetime) -> None:
+        raise NotImplementedError
+
+    def _update(self, targets: Sequence[Target], now: datetime) -> None:
+        raise NotImplementedError
+
+    def _tag(self, targets: Sequence[Target], now: datetime) -> None:
+        """R2.12: the import tag on every created or updated customer; the newest 30 kept."""
+        raise NotImplementedError
+
+    def _journal(self, targets: Sequence[Target]) -> tuple[int, int]:
+        """One journal row per customer per import: counts each customer once (R2.14).
+        Returns (created, updated) customers this chunk met for the first time."""
+        raise NotImplementedError
+
+    def _failures(self, failures: Sequence[MappedRow]) -> None:
+        raise NotImplementedError
+
+    def _audit(self, targets: Sequence[Target]) -> None:
+        """Detailed audit (R2.20): an entry per customer the import created or changed."""
+        if not self.channel.detailed_audit:
+            return
+        ActivityLog.objects.bulk_create(
+            ActivityLog(
+                channel=self.channel,
+                actor_id=self.job.requested_by_id,
+                action=ActivityLog.Action.CUSTOMER_EDIT,
+                via=ActivityLog.Via.IMPORT,
+                customer_id=t.id,
+                detail={"import": self.job.pk, "created": t.new, "keys": sorted(t.previous)},
+            )
+            for t in targets
+            if t.new or t.changed
+        )
+
+    def _unify(self, targets: Sequence[Target]) -> None:
+        """Member import (R2.7): verified leads sharing a member's contact are unified."""
+        with_contact = [
+            t.id for t in targets if t.values.get("email") or t.values.get("mobileNumber")
+        ]
+        if not with_contact:
+            return
+        members = Customer.objects.filter(id__in=with_contact)
+        unify_member_with_leads(
+            channel=self.channel,
+            members=members,
+            via=ActivityLog.Via.IMPORT,
+            by=self.job.requested_by,
+        )

@@ -169,6 +169,8 @@ for _pair in env_list("LANGUAGE_BY_COUNTRY", "KR=ko"):
         raise ImproperlyConfigured(f"LANGUAGE_BY_COUNTRY: {_pair!r} is not COUNTRY=ko or =en")
     LANGUAGE_BY_COUNTRY[_country.strip().upper()] = _language
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+FORMAT_MODULE_PATH = ["config.formats"]  # R11.2: the same date-time and number formats everywhere
+USE_THOUSAND_SEPARATOR = False  # counts are grouped by crm.display.count, not ids or years
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Seoul")
 USE_I18N = True
 USE_TZ = True

@@ -11,7 +11,10 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from crm import display
 from crm.admin.scoping import ChannelScopedAdmin, holds
 from crm.models import BlockedCustomer, Channel
 from crm.services.blocking import customers_unblock
@@ -50,7 +53,7 @@ class BlockedCustomerAdmin(ChannelScopedAdmin[BlockedCustomer]):
     def has_block_customers_permission(self, request: HttpRequest) -> bool:
         return holds(request, "block_customers")
 
-    @admin.display(description="Customer")
+    @admin.display(description=_("Customer"))
     def customer_link(self, obj: BlockedCustomer) -> SafeString:
         url = reverse("admin:crm_customer_change", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, str(obj))
@@ -58,9 +61,9 @@ class BlockedCustomerAdmin(ChannelScopedAdmin[BlockedCustomer]):
     @admin.display(description="")
     def unblock_button(self, obj: BlockedCustomer) -> SafeString:
         url = reverse("admin:crm_customer_unblock", args=[obj.pk]) + "?next=blocked"
-        return format_html('<a class="button" href="{}">Unblock</a>', url)
+        return format_html('<a class="button" href="{}">{}</a>', url, _("Unblock"))
 
-    @admin.action(description="Unblock selected customers", permissions=["block_customers"])
+    @admin.action(description=_("Unblock selected customers"), permissions=["block_customers"])
     def unblock_selected(self, request: HttpRequest, queryset: QuerySet[BlockedCustomer]) -> None:
         by_channel: dict[int, list[int]] = defaultdict(list)
         for pk, channel_id in queryset.values_list("pk", "channel_id"):
@@ -74,6 +77,22 @@ class BlockedCustomerAdmin(ChannelScopedAdmin[BlockedCustomer]):
                 channel=channel, customers=by_channel[channel.pk], by=request.user
             )
         if done:
-            messages.success(request, f"{done:,} customers unblocked: back in contacts and MU.")
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)s customer unblocked: back in contacts and MU.",
+                    "%(count)s customers unblocked: back in contacts and MU.",
+                    done,
+                )
+                % {"count": display.count(done)},
+            )
         if refused:
-            messages.error(request, f"{refused:,} customers of channels you may not unblock in.")
+            messages.error(
+                request,
+                ngettext(
+                    "%(count)s customer of a channel you may not unblock in.",
+                    "%(count)s customers of channels you may not unblock in.",
+                    refused,
+                )
+                % {"count": display.count(refused)},
+            )

@@ -25,8 +25,8 @@ class MembershipInline(admin.TabularInline):
     readonly_fields = fields
     extra = 0
     can_delete = False
-    verbose_name = "manager"
-    verbose_name_plural = "managers"
+    verbose_name = _("manager")
+    verbose_name_plural = _("managers")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Membership]:
         return super().get_queryset(request).select_related("user").order_by("created_at")

@@ -10,7 +10,6 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
-import phonenumbers
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
@@ -20,11 +19,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
 
+from crm import display
 from crm.admin.customer_actions import CustomerActionsMixin
 from crm.admin.scoping import ChannelScopedAdmin, channels_with, holds
 from crm.filters import FILTER_PARAMS, CustomerFilter, search_contacts
@@ -58,10 +57,8 @@ def pick_channel(request: HttpRequest, channels: list[Channel]) -> Channel | Non
     return channels[0] if channels else None
 
 
-def _short_datetime(value: Any) -> str:
-    if value is None:
-        return "—"
-    return date_format(timezone.localtime(value), "Y-m-d H:i")
+def _short_datetime(value: Any, channel: Any = None) -> str:
+    return display.when(value, channel)
 
 
 class _NoAdminSearch(forms.Form):
@@ -110,7 +107,7 @@ class ContactsChangeList(ChangeList):
 
     @property
     def mu_display(self) -> str:
-        return f"{self.mu:,}"
+        return display.count(self.mu)
 
     @cached_property
     def can_import(self) -> bool:
@@ -119,7 +116,7 @@ class ContactsChangeList(ChangeList):
 
     @property
     def result_count_display(self) -> str:
-        return f"{self.result_count:,}"
+        return display.count(self.result_count)
 
     def kept_params(self, *drop: str) -> list[tuple[str, str]]:
         """The query's parameters minus ``drop`` and the page: hidden inputs of the forms."""
@@ -173,7 +170,7 @@ class CustomerAdmin(CustomerActionsMixin, ChannelScopedAdmin[Customer]):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        return super().changelist_view(request, {"title": "Contacts", **(extra_context or {})})
+        return super().changelist_view(request, {"title": _("Contacts"), **(extra_context or {})})
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Customer], search_term: str
@@ -181,34 +178,29 @@ class CustomerAdmin(CustomerActionsMixin, ChannelScopedAdmin[Customer]):
         # Reached by autocomplete only (the contacts list searches through its FilterSet).
         return search_contacts(queryset.filter(blocked=False), search_term), False
 
-    @admin.display(description="Name")
+    @admin.display(description=_("Name"))
     def display_name(self, obj: Customer) -> str | SafeString:
         if obj.name:
             return obj.name
-        return format_html('<span class="quiet">{}</span>', "(no name)")
+        return format_html('<span class="quiet">{}</span>', _("(no name)"))
 
-    @admin.display(description="Mobile")
+    @admin.display(description=_("Mobile"))
     def mobile(self, obj: Customer) -> str:
-        if not obj.mobile_number:
-            return "—"
-        try:
-            number = phonenumbers.parse(obj.mobile_number, None)
-        except phonenumbers.NumberParseException:
-            return obj.mobile_number
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        return display.phone(obj.mobile_number, obj.channel)
 
-    @admin.display(description="Type")
+    @admin.display(description=_("Type"))
     def customer_type(self, obj: Customer) -> SafeString:
         kind = "member" if obj.member_id else "lead"
-        return format_html('<span class="contact-type contact-{}">{}</span>', kind, kind.title())
+        label = _("Member") if obj.member_id else _("Lead")
+        return format_html('<span class="contact-type contact-{}">{}</span>', kind, label)
 
-    @admin.display(description="Last seen", ordering="last_seen_at")
+    @admin.display(description=_("Last seen"), ordering="last_seen_at")
     def last_seen(self, obj: Customer) -> str:
-        return _short_datetime(obj.last_seen_at)
+        return _short_datetime(obj.last_seen_at, obj.channel)
 
-    @admin.display(description="Created", ordering="created_at")
+    @admin.display(description=_("Created"), ordering="created_at")
     def created(self, obj: Customer) -> str:
-        return _short_datetime(obj.created_at)
+        return _short_datetime(obj.created_at, obj.channel)
 
     # --- a customer's page --------------------------------------------------------------------
     def _profile_keys(self, request: HttpRequest, channel: Channel) -> list[ProfileKey]:
@@ -223,18 +215,18 @@ class CustomerAdmin(CustomerActionsMixin, ChannelScopedAdmin[Customer]):
         if self.has_change_permission(request, obj):
             keys = self._profile_keys(request, obj.channel)
             profile: list[Any] = [
-                ("Profile", {"fields": [profile_field_name(k.key) for k in keys if k.builtin]}),
+                (_("Profile"), {"fields": [profile_field_name(k.key) for k in keys if k.builtin]}),
             ]
             custom = [profile_field_name(k.key) for k in keys if not k.builtin]
             if custom:
-                profile.append(("Custom profile", {"fields": custom}))
+                profile.append((_("Custom profile"), {"fields": custom}))
         else:
-            profile = [("Profile", {"fields": ["profile_table"]})]
+            profile = [(_("Profile"), {"fields": ["profile_table"]})]
         return [
             *profile,
-            ("Tags", {"fields": ["import_tags_list", "tags_list"]}),
+            (_("Tags"), {"fields": ["import_tags_list", "tags_list"]}),
             (
-                "Status",
+                _("Status"),
                 {
                     "fields": [
                         ("customer_type", "verified", "blocked_status"),
@@ -276,7 +268,7 @@ class CustomerAdmin(CustomerActionsMixin, ChannelScopedAdmin[Customer]):
         }
         return super().change_view(request, object_id, form_url, extra)
 
-    @admin.display(description="Profile")
+    @admin.display(description=_("Profile"))
     def profile_table(self, obj: Customer) -> str:
         stored = customer_profile(obj)
         rows = [
@@ -291,26 +283,32 @@ class CustomerAdmin(CustomerActionsMixin, ChannelScopedAdmin[Customer]):
         ]
         return render_to_string("crm/_profile_table.html", {"rows": rows})
 
-    @admin.display(description="Import tags (oldest first)")
+    @admin.display(description=_("Import tags (oldest first)"))
     def import_tags_list(self, obj: Customer) -> str:
         links = obj.customer_import_tags.select_related("import_tag").order_by("added_at", "id")
         items = [
-            {"name": link.import_tag.name, "when": _short_datetime(link.added_at)} for link in links
+            {"name": link.import_tag.name, "when": _short_datetime(link.added_at, obj.channel)}
+            for link in links
         ]
-        return render_to_string("crm/_tag_list.html", {"items": items, "empty": "No import tag"})
+        return render_to_string("crm/_tag_list.html", {"items": items, "empty": _("No import tag")})
 
-    @admin.display(description="Tags")
+    @admin.display(description=_("Tags"))
     def tags_list(self, obj: Customer) -> str:
         links = obj.customer_tags.select_related("tag").order_by("tag__name")
         items = [{"name": link.tag.name} for link in links]
-        return render_to_string("crm/_tag_list.html", {"items": items, "empty": "No tag"})
+        return render_to_string("crm/_tag_list.html", {"items": items, "empty": _("No tag")})
 
-    @admin.display(description="Blocked")
+    @admin.display(description=_("Blocked"))
     def blocked_status(self, obj: Customer) -> str:
         if not obj.blocked:
-            return "No"
-        reason = f": {obj.blocked_reason}" if obj.blocked_reason else ""
-        return f"Yes, since {_short_datetime(obj.blocked_at)}{reason}"
+            return str(_("No"))
+        since = _short_datetime(obj.blocked_at, obj.channel)
+        if obj.blocked_reason:
+            return _("Yes, since %(since)s: %(reason)s") % {
+                "since": since,
+                "reason": obj.blocked_reason,
+            }
+        return _("Yes, since %(since)s") % {"since": since}
 
     # --- Add lead (R1.1) ----------------------------------------------------------------------
     def add_view(
@@ -342,7 +340,7 @@ class CustomerAdmin(CustomerActionsMixin, ChannelScopedAdmin[Customer]):
         context = {
             **self.admin_site.each_context(request),
             **(extra_context or {}),
-            "title": "Add lead",
+            "title": _("Add lead"),
             "form": form,
             "opts": self.opts,
             "channel": current,
@@ -353,13 +351,18 @@ class CustomerAdmin(CustomerActionsMixin, ChannelScopedAdmin[Customer]):
         customer = added.customer
         if added.created:
             messages.success(
-                request, f"Lead “{customer}” added to {customer.channel}. It is verified."
+                request,
+                _("Lead “%(customer)s” added to %(channel)s. It is verified.")
+                % {"customer": customer, "channel": customer.channel},
             )
         else:
             messages.warning(
                 request,
-                f"A customer with that email or mobile number already exists in "
-                f"{customer.channel}: nothing was added. Here is “{customer}”.",
+                _(
+                    "A customer with that email or mobile number already exists in "
+                    "%(channel)s: nothing was added. Here is “%(customer)s”."
+                )
+                % {"channel": customer.channel, "customer": customer},
             )
         url = reverse("admin:crm_customer_change", args=[customer.pk])
         return HttpResponseRedirect(url)

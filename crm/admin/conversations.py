@@ -14,7 +14,10 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from crm import display
 from crm.admin.scoping import ChannelScopedAdmin, channels_with, holds
 from crm.forms import add_service_errors
 from crm.models import Call, Campaign, Chat, Message
@@ -26,7 +29,7 @@ from crm.services.conversations import (
 )
 from crm.types import Actor
 
-DELETED = "Deleted customer"
+DELETED = _("Deleted customer")
 
 
 def _customer_cell(obj: Chat | Call) -> str | SafeString:
@@ -62,7 +65,7 @@ class ChatAdmin(ChannelScopedAdmin[Chat]):
     show_full_result_count = False
     change_form_template = "admin/crm/chat/change_form.html"
 
-    @admin.display(description="Customer")
+    @admin.display(description=_("Customer"))
     def customer_display(self, obj: Chat) -> str | SafeString:
         return _customer_cell(obj)
 
@@ -89,7 +92,7 @@ class ChatAdmin(ChannelScopedAdmin[Chat]):
         else:
             if sent.delivery == Message.Delivery.UNDELIVERED:
                 messages.warning(
-                    request, "Sent, but not delivered: the customer is blocked or was deleted."
+                    request, _("Sent, but not delivered: the customer is blocked or was deleted.")
                 )
         return HttpResponseRedirect(reverse("admin:crm_chat_change", args=[chat.pk]))
 
@@ -117,7 +120,7 @@ class CallAdmin(ChannelScopedAdmin[Call]):
     readonly_fields = fields
     show_full_result_count = False
 
-    @admin.display(description="Customer")
+    @admin.display(description=_("Customer"))
     def customer_display(self, obj: Call) -> str | SafeString:
         return _customer_cell(obj)
 
@@ -129,9 +132,11 @@ class CampaignCreateForm(forms.ModelForm):
     by: ClassVar[Actor] = None
     audience_query = forms.CharField(
         required=False,
-        label="Audience",
-        help_text="The contacts filter, as in the contacts list's address: importTag=…&type=member. "
-        "Empty: every customer in contacts. Blocked customers are never targeted.",
+        label=_("Audience"),
+        help_text=_(
+            "The contacts filter, as in the contacts list's address: importTag=…&type=member. "
+            "Empty: every customer in contacts. Blocked customers are never targeted."
+        ),
     )
 
     class Meta:
@@ -203,26 +208,46 @@ class CampaignAdmin(ChannelScopedAdmin[Campaign]):
         allowed = set(channels_with(request, "change_customers").values_list("pk", flat=True))
         for campaign in queryset.select_related("channel"):
             if campaign.channel_id not in allowed:
-                messages.error(request, f"“{campaign}”: you may not {verb} in its channel.")
+                messages.error(
+                    request,
+                    _("“%(campaign)s”: you may not do this in its channel.")
+                    % {"campaign": campaign},
+                )
                 continue
             try:
                 if verb == "build":
                     count = campaign_build(
                         channel=campaign.channel, campaign=campaign, by=request.user
                     )
-                    messages.success(request, f"“{campaign}”: {count:,} customers targeted.")
+                    messages.success(
+                        request,
+                        ngettext(
+                            "“%(campaign)s”: %(count)s customer targeted.",
+                            "“%(campaign)s”: %(count)s customers targeted.",
+                            count,
+                        )
+                        % {"campaign": campaign, "count": display.count(count)},
+                    )
                 else:
                     count = campaign_send(
                         channel=campaign.channel, campaign=campaign, by=request.user
                     )
-                    messages.success(request, f"“{campaign}”: sent to {count:,} customers.")
+                    messages.success(
+                        request,
+                        ngettext(
+                            "“%(campaign)s”: sent to %(count)s customer.",
+                            "“%(campaign)s”: sent to %(count)s customers.",
+                            count,
+                        )
+                        % {"campaign": campaign, "count": display.count(count)},
+                    )
             except ValidationError as exc:
                 messages.error(request, f"“{campaign}”: {' '.join(exc.messages)}")
 
-    @admin.action(description="Build the target lists", permissions=["change_customers"])
+    @admin.action(description=_("Build the target lists"), permissions=["change_customers"])
     def build_targets(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
         self._each(request, queryset, "build")
 
-    @admin.action(description="Send now", permissions=["change_customers"])
+    @admin.action(description=_("Send now"), permissions=["change_customers"])
     def send_now(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
         self._each(request, queryset, "send")

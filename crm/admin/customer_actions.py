@@ -17,7 +17,11 @@ from django.db.models import Max, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 
+from crm import display
 from crm.admin.scoping import channels_with, holds
 from crm.filters import FILTER_PARAMS
 from crm.models import ActivityLog, Channel, Customer, DeletionJob
@@ -37,9 +41,9 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(
         required=False,
         max_length=512,
-        label="Reason (optional)",
+        label=_("Reason (optional)"),
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text="Why the customer is blocked; only managers see it.",
+        help_text=_("Why the customer is blocked; only managers see it."),
     )
 
 
@@ -112,24 +116,32 @@ class CustomerActionsMixin(_Base):
             else:
                 messages.success(
                     request,
-                    f"“{customer}” is blocked: hidden from contacts, not counted in MU, "
-                    "no chat, call or marketing message reaches them.",
+                    _(
+                        "“%(customer)s” is blocked: hidden from contacts, not counted in MU, "
+                        "no chat, call or marketing message reaches them."
+                    )
+                    % {"customer": customer},
                 )
             return self._back(customer)
         return self._page(
-            request, "block.html", title="Block customer", customer=customer, form=form
+            request, "block.html", title=_("Block customer"), customer=customer, form=form
         )
 
     def unblock_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         customer = self._customer(request, object_id, "block_customers")
         if request.method != "POST":
-            return self._page(request, "unblock.html", title="Unblock customer", customer=customer)
+            return self._page(
+                request, "unblock.html", title=_("Unblock customer"), customer=customer
+            )
         try:
             customer_unblock(channel=customer.channel, customer=customer, by=request.user)
         except ValidationError as exc:
             _service_error(request, exc)
         else:
-            messages.success(request, f"“{customer}” is unblocked and back in contacts.")
+            messages.success(
+                request,
+                _("“%(customer)s” is unblocked and back in contacts.") % {"customer": customer},
+            )
         if request.POST.get("next") == "blocked":
             return HttpResponseRedirect(reverse("admin:crm_blockedcustomer_changelist"))
         return self._back(customer)
@@ -143,13 +155,16 @@ class CustomerActionsMixin(_Base):
             except ValidationError as exc:
                 _service_error(request, exc)
                 return self._back(customer)
-            messages.success(request, f"“{name}” was deleted. Their chats stay in history.")
+            messages.success(
+                request,
+                _("“%(customer)s” was deleted. Their chats stay in history.") % {"customer": name},
+            )
             url = reverse("admin:crm_customer_changelist")
             return HttpResponseRedirect(f"{url}?channel={customer.channel.slug}")
         return self._page(
             request,
             "delete_confirm.html",
-            title="Delete customer",
+            title=_("Delete customer"),
             customer=customer,
             count=1,
             channel=customer.channel,
@@ -171,9 +186,14 @@ class CustomerActionsMixin(_Base):
         if request.method == "POST":
             call = call_place(channel=customer.channel, customer=customer, by=request.user)
             if call.status == call.Status.REFUSED:
-                messages.error(request, f"“{customer}” is blocked: the call was refused.")
+                messages.error(
+                    request,
+                    _("“%(customer)s” is blocked: the call was refused.") % {"customer": customer},
+                )
             else:
-                messages.success(request, f"Calling “{customer}”: connected.")
+                messages.success(
+                    request, _("Calling “%(customer)s”: connected.") % {"customer": customer}
+                )
         return self._back(customer)
 
     # --- deletion jobs ------------------------------------------------------------------------
@@ -197,7 +217,7 @@ class CustomerActionsMixin(_Base):
                     "error": job.error,
                 }
             )
-        return self._page(request, "deletion_progress.html", title="Deleting customers", job=job)
+        return self._page(request, "deletion_progress.html", title=_("Deleting customers"), job=job)
 
     # --- bulk actions on the contacts list ----------------------------------------------------
     def _list_channel(self, request: HttpRequest) -> Channel:
@@ -221,7 +241,7 @@ class CustomerActionsMixin(_Base):
             **context,
         )
 
-    @admin.action(description="Block selected customers", permissions=["block_customers"])
+    @admin.action(description=_lazy("Block selected customers"), permissions=["block_customers"])
     def block_selected(
         self, request: HttpRequest, queryset: QuerySet[Customer]
     ) -> HttpResponse | None:
@@ -234,20 +254,24 @@ class CustomerActionsMixin(_Base):
             count = customers_block(
                 channel=channel, customers=ids, by=request.user, reason=form.cleaned_data["reason"]
             )
-            messages.success(request, f"{count:,} customers blocked.")
+            messages.success(
+                request,
+                ngettext("%(count)s customer blocked.", "%(count)s customers blocked.", count)
+                % {"count": display.count(count)},
+            )
             return None
         return self._action_page(
             request,
             queryset,
             "block_selected.html",
-            title="Block customers",
+            title=_("Block customers"),
             count=queryset.count(),
             channel=channel,
             form=form,
         )
 
     @admin.action(
-        description="Delete selected customers (cannot be undone)",
+        description=_lazy("Delete selected customers (cannot be undone)"),
         permissions=["delete_customers"],
     )
     def delete_selected_customers(
@@ -269,21 +293,29 @@ class CustomerActionsMixin(_Base):
                     filter=params if across else None,
                     expected=int(request.POST.get("expected", "-1")),
                     max_id=int(request.POST["max_id"]) if request.POST.get("max_id") else None,
-                    description=_describe(params) if across else "a selection",
+                    description=_describe(params) if across else _("a selection"),
                 )
             except (ValidationError, ValueError) as exc:
                 text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
                 messages.error(request, text)
                 return None
             if job.done:
-                messages.success(request, f"{job.deleted:,} customers deleted.")
+                messages.success(
+                    request,
+                    ngettext(
+                        "%(count)s customer deleted.", "%(count)s customers deleted.", job.deleted
+                    )
+                    % {"count": display.count(job.deleted)},
+                )
                 return None
             return HttpResponseRedirect(reverse("admin:crm_deletion", args=[job.pk]))
         if across and not params:
             messages.error(
                 request,
-                "Deleting every customer at once is not offered: filter the list first "
-                "(for instance by an import tag), or select customers.",
+                _(
+                    "Deleting every customer at once is not offered: filter the list first "
+                    "(for instance by an import tag), or select customers."
+                ),
             )
             return None
         stats = queryset.aggregate(top=Max("pk"))
@@ -291,7 +323,7 @@ class CustomerActionsMixin(_Base):
             request,
             queryset,
             "delete_confirm.html",
-            title="Delete customers",
+            title=_("Delete customers"),
             count=queryset.count(),
             max_id=stats["top"] if across else None,
             channel=channel,
@@ -301,5 +333,8 @@ class CustomerActionsMixin(_Base):
 
 def _describe(params: dict[str, str]) -> str:
     """The filter in words, for the confirm page, the job and the activity log."""
-    names = {"importTag": "import tag", "q": "search", "tag": "tag", "type": "type"}
-    return ", ".join(f"{names.get(k, k)} “{v}”" for k, v in params.items())
+    names = {"importTag": _("import tag"), "q": _("search"), "tag": _("tag"), "type": _("type")}
+    return ", ".join(
+        _("%(filter)s “%(value)s”") % {"filter": names.get(k, k), "value": v}
+        for k, v in params.items()
+    )

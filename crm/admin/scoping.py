@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import QuerySet
 from django.forms import ModelChoiceField, ModelMultipleChoiceField
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from crm.models import Channel
 from crm.selectors import channels_for_user
@@ -56,7 +57,7 @@ def holds(request: HttpRequest, perm: str | None, channel_id: int | None = None)
 class ChannelListFilter(admin.SimpleListFilter):
     """ "Channel" in the sidebar, offering only the manager's channels."""
 
-    title = "channel"
+    title = _("channel")
     parameter_name = "channel__id__exact"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[Any, str]]:

@@ -93,7 +93,7 @@ def test_r1_4_contacts_list_shows_the_channels_customers_newest_first(
         assert name in html
     assert "minjun.kim@example.com" in html
     assert "bob@example.com" in html  # stored lower-cased
-    assert "+82 10-2020-3030" in html
+    assert "010-2020-3030" in html  # R11.2: the channel's national format
     assert "M-1001" in html
     assert "Member" in html and "Lead" in html
     assert html.index("Bob Smith") < html.index("김민준")  # newest first

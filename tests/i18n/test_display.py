@@ -1,0 +1,91 @@
+"""R11.2: one way to show each thing: counts, date-times in the channel's zone and the
+language's format, phones in the national format of the channel's country, plurals."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from types import SimpleNamespace
+
+import pytest
+from django.template import Context, Template
+from django.utils import translation
+from django.utils.translation import ngettext
+
+from crm import display
+
+SEOUL = SimpleNamespace(country="KR", time_zone="Asia/Seoul")
+NEW_YORK = SimpleNamespace(country="US", time_zone="America/New_York")
+NOON_UTC = datetime(2026, 12, 1, 2, 5, tzinfo=UTC)  # 11:05 in Seoul, 21:05 the day before in NY
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+@pytest.mark.parametrize(
+    ("value", "shown"), [(0, "0"), (999, "999"), (1000, "1,000"), (200000, "200,000"), (None, "—")]
+)
+def test_r11_2_counts_have_thousands_separators_in_both_languages(
+    language: str, value: int | None, shown: str
+) -> None:
+    with translation.override(language):
+        assert display.count(value) == shown
+
+
+@pytest.mark.parametrize(
+    ("language", "channel", "shown"),
+    [
+        ("ko", SEOUL, "2026. 12. 1. 오전 11:05"),
+        ("ko", NEW_YORK, "2026. 11. 30. 오후 9:05"),
+        ("en", SEOUL, "Dec 1, 2026, 11:05 AM"),
+        ("en", NEW_YORK, "Nov 30, 2026, 9:05 PM"),
+    ],
+)
+def test_r11_2_date_times_are_in_the_channels_zone_in_the_languages_format(
+    language: str, channel: SimpleNamespace, shown: str
+) -> None:
+    with translation.override(language):
+        assert display.when(NOON_UTC, channel) == shown
+
+
+def test_r11_2_a_date_alone_and_no_date() -> None:
+    with translation.override("ko"):
+        assert display.when(date(2026, 3, 9)) == "2026. 3. 9."
+        assert display.when(None) == "—"
+    with translation.override("en"):
+        assert display.when(date(2026, 3, 9)) == "Mar 9, 2026"
+
+
+@pytest.mark.parametrize(
+    ("number", "channel", "shown"),
+    [
+        ("+821011112222", SEOUL, "010-1111-2222"),
+        ("+8225556666", SEOUL, "02-555-6666"),
+        ("+821011112222", NEW_YORK, "+821011112222"),  # another country's number: E.164
+        ("+12015550123", NEW_YORK, "(201) 555-0123"),
+        ("+12015550123", SEOUL, "+12015550123"),
+        (None, SEOUL, "—"),
+        ("not a number", SEOUL, "not a number"),
+    ],
+)
+def test_r11_2_phones_in_the_channel_countrys_national_format(
+    number: str | None, channel: SimpleNamespace, shown: str
+) -> None:
+    assert display.phone(number, channel) == shown
+
+
+def test_r11_2_the_template_filters_are_the_same_helpers() -> None:
+    template = Template(
+        "{% load display %}{{ n|count }} · {{ at|when:channel }} · {{ mobile|phone:channel }}"
+    )
+    context = Context({"n": 200000, "at": NOON_UTC, "channel": SEOUL, "mobile": "+821011112222"})
+    with translation.override("ko"):
+        assert template.render(context) == "200,000 · 2026. 12. 1. 오전 11:05 · 010-1111-2222"
+
+
+@pytest.mark.parametrize(
+    ("n", "english"), [(1, "1 customer blocked."), (2, "2 customers blocked.")]
+)
+def test_r11_2_plurals_are_right_in_both_languages(n: int, english: str) -> None:
+    singular, plural = "%(count)s customer blocked.", "%(count)s customers blocked."
+    with translation.override("en"):
+        assert ngettext(singular, plural, n) % {"count": n} == english
+    with translation.override("ko"):
+        assert ngettext(singular, plural, n) % {"count": n} == f"고객 {n}명을 차단했습니다."

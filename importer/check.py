@@ -42,8 +42,13 @@ def check_of(job: ImportJob) -> ImportCheck | None:
 
 
 def check_is_current(check: ImportCheck | None, job: ImportJob) -> bool:
-    """Whether ``check`` checked the job's present mapping (a changed mapping needs a new one)."""
-    return check is not None and check.mapping == job.mapping
+    """Whether ``check`` checked the job's present mapping and phone country (a change needs a
+    new check)."""
+    return (
+        check is not None
+        and check.mapping == job.mapping
+        and check.phone_region == job.phone_region
+    )
 
 
 def check_start(*, job: ImportJob, dispatch: bool = True) -> ImportCheck:
@@ -62,6 +67,7 @@ def check_start(*, job: ImportJob, dispatch: bool = True) -> ImportCheck:
                 "channel_id": job.channel_id,
                 "token": uuid.uuid4(),
                 "mapping": job.mapping,
+                "phone_region": job.phone_region,
                 "status": CheckStatus.PENDING,
                 "error": "",
                 **_ZERO,
@@ -87,6 +93,8 @@ _ZERO: dict[str, object] = {
     "mu_change": 0,
     "failures_by_key": {},
     "samples": [],
+    "national_numbers": 0,
+    "national_samples": [],
 }
 
 
@@ -133,6 +141,7 @@ def _run(check: ImportCheck) -> None:
             keys=profile_keys_by_name(job.channel),
             kind=job.kind,
             identity=job.identity,
+            region=check.phone_region or None,
         )
         total = table.count_rows()  # a full pass: structural damage is refused here (R2.3)
         _fenced(check, rows_total=total)
@@ -140,10 +149,24 @@ def _run(check: ImportCheck) -> None:
         tally = Tally(plan, Merger(plan, empty_policy=job.empty_policy))
         for chunk in mapper.map_rows(table.rows(), chunk_size()):
             tally.add(job.channel_id, chunk)
-            _fenced(check, **tally.counts())
-    _fenced(check, status=CheckStatus.DONE, finished_at=timezone.now(), **tally.counts())
+            _fenced(check, **tally.counts(), **_national(mapper))
+    _fenced(
+        check,
+        status=CheckStatus.DONE,
+        finished_at=timezone.now(),
+        **tally.counts(),
+        **_national(mapper),
+    )
     # The import need not count the rows again (importer.engine counts when rows_total is None).
     ImportJob.objects.filter(pk=job.pk, status=ImportStatus.DRAFT).update(rows_total=total)
+
+
+def _national(mapper: RowMapper) -> dict[str, object]:
+    """R2.13a: how many phone cells were read as national numbers, with samples."""
+    return {
+        "national_numbers": mapper.national,
+        "national_samples": [list(pair) for pair in mapper.national_samples],
+    }
 
 
 def _digest(identity: object) -> int:

@@ -73,6 +73,7 @@ def _run(job: ImportJob, lease: locking.Lease, progress: Progress | None) -> Non
             keys=profile_keys_by_name(channel),
             kind=job.kind,
             identity=job.identity,
+            region=job.phone_region or None,
         )
         if job.rows_total is None:
             job.rows_total = table.count_rows()

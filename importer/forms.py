@@ -7,10 +7,12 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from crm.models import ProfileKey, ProfileKeyType
 from importer.models import EmptyPolicy
 from importer.reading.opening import MB
+from importer.vocabulary import INVERTIBLE_KEYS, inverted_key, split_inverted
 
 KIND_CHOICES = [
     ("member", "Members"),
@@ -66,6 +68,10 @@ def key_label(key: ProfileKey) -> str:
     return label
 
 
+def inverted_label(key: str) -> str:
+    return _("%(key)s · inverted, from a consent column (yes = subscribed)") % {"key": key}
+
+
 class MappingForm(forms.Form):
     """Step 3 (R2.8): the identity column first, then a profile key or "don't import" per
     column; a key used by two columns is refused on both rows."""
@@ -99,7 +105,13 @@ class MappingForm(forms.Form):
         offered = [
             k for k in keys if k.key != identity and not (kind == "lead" and k.key == "memberId")
         ]
-        choices = [(DONT_IMPORT, "Don't import")] + [(k.key, key_label(k)) for k in offered]
+        choices = [(DONT_IMPORT, _("Don't import"))] + [(k.key, key_label(k)) for k in offered]
+        # R2.8a: a consent column (수신동의) fills an unsubscribe key inverted.
+        choices += [
+            (inverted_key(k.key), inverted_label(k.key))
+            for k in offered
+            if k.key in INVERTIBLE_KEYS
+        ]
         for index, header in enumerate(self.headers):
             self.fields[self.column_field(index)] = forms.ChoiceField(
                 label=header, choices=choices, required=False
@@ -128,7 +140,7 @@ class MappingForm(forms.Form):
         identity_index = cleaned.get("identity_column")
         used: dict[str, list[int]] = {}
         for index in range(len(self.headers)):
-            key = cleaned.get(self.column_field(index)) or DONT_IMPORT
+            key = split_inverted(cleaned.get(self.column_field(index)) or DONT_IMPORT)[0]
             if key and str(index) != identity_index:
                 used.setdefault(key, []).append(index)
         for key, indexes in used.items():

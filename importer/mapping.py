@@ -15,29 +15,9 @@ from crm.models import ProfileKey
 from crm.models.profile_keys import BUILTIN_FIELDS
 from crm.spreadsheets import FORMULA_TRIGGERS
 from crm.values import InvalidValue, Parser, parser_for, to_json
+from crm.values.phones import has_country_code
 from importer.reading import Row
-
-# Header spellings that name a built-in key (beyond: what Korean and English templates use).
-HEADER_ALIASES: Mapping[str, str] = {
-    "이름": "name",
-    "성명": "name",
-    "이메일": "email",
-    "e-mail": "email",
-    "휴대폰번호": "mobileNumber",
-    "휴대폰 번호": "mobileNumber",
-    "휴대전화": "mobileNumber",
-    "mobile": "mobileNumber",
-    "phone": "mobileNumber",
-    "유선번호": "landlineNumber",
-    "유선 번호": "landlineNumber",
-    "회원아이디": "memberId",
-    "회원 아이디": "memberId",
-    "member_id": "memberId",
-    "이메일수신거부": "unsubscribeEmail",
-    "이메일 수신거부": "unsubscribeEmail",
-    "문자수신거부": "unsubscribeTexting",
-    "문자 수신거부": "unsubscribeTexting",
-}
+from importer.vocabulary import INVERTIBLE_KEYS, split_inverted
 
 UNSUBSCRIBE_KEYS = ("unsubscribeEmail", "unsubscribeTexting")
 
@@ -73,6 +53,7 @@ class Column:
     type: str
     parse: Parser
     field: str | None  # Customer attribute of a built-in key, None for a custom key
+    inverted: bool = False  # a consent column filling an unsubscribe key (R2.8a)
 
 
 @dataclass(frozen=True)
@@ -81,6 +62,8 @@ class Plan:
     identity: str  # "memberId", "email" or "mobileNumber"
     headers: tuple[str, ...]
     columns: tuple[Column, ...]  # identity column first (R2.8)
+    # R2.13a: the country national phone numbers are read in; None refuses them.
+    region: str | None = None
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -91,18 +74,13 @@ class Plan:
         return tuple(sorted(self.columns, key=lambda c: c.index))
 
 
-def auto_mapping(headers: Iterable[str], keys: Iterable[str]) -> dict[str, str]:
-    """Headers that name a key, case-insensitively (or by a known alias), each key once."""
-    by_lower = {k.lower(): k for k in keys}
-    mapping: dict[str, str] = {}
-    used: set[str] = set()
-    for header in headers:
-        norm = header.strip().lower()
-        key = by_lower.get(norm) or HEADER_ALIASES.get(norm) or HEADER_ALIASES.get(header.strip())
-        if key and key in by_lower.values() and key not in used:
-            mapping[header] = key
-            used.add(key)
-    return mapping
+def _negated(parse: Parser) -> Parser:
+    """A consent column's parser: "yes, I agree" is ``False`` for an unsubscribe key."""
+
+    def parse_consent(value: object) -> object:
+        return not parse(value)
+
+    return parse_consent
 
 
 def build_plan(
@@ -112,10 +90,12 @@ def build_plan(
     keys: Mapping[str, ProfileKey],
     kind: str,
     identity: str,
+    region: str | None = None,
 ) -> Plan:
     """Check a mapping (header → key, "" or None = don't import) against R2.1 and R2.8.
 
     Every header must be decided; a key is used by one column only; the identity key is mapped.
+    ``region`` is the country national phone numbers are read in (R2.13a), None to refuse them.
     """
     problems: list[str] = []
     if kind not in ("member", "lead"):
@@ -134,8 +114,14 @@ def build_plan(
         if header not in mapping:
             problems.append(f"column {header!r} is not mapped: map it to a profile key or skip it")
             continue
-        key = mapping[header]
-        if not key:
+        if not mapping[header]:
+            continue
+        key, inverted = split_inverted(mapping[header] or "")
+        if inverted and key not in INVERTIBLE_KEYS:
+            problems.append(
+                f"column {header!r}: only {' and '.join(INVERTIBLE_KEYS)} can be filled inverted"
+                " (from a consent column)"
+            )
             continue
         profile_key = keys.get(key)
         if profile_key is None:
@@ -154,14 +140,16 @@ def build_plan(
             )
             continue
         seen[key] = header
+        parse = parser_for(key, profile_key.type, region=region)
         columns.append(
             Column(
                 index=index,
                 header=header,
                 key=key,
                 type=profile_key.type,
-                parse=parser_for(key, profile_key.type),
+                parse=_negated(parse) if inverted else parse,
                 field=BUILTIN_FIELDS.get(key),
+                inverted=inverted,
             )
         )
     if expected_identity and expected_identity not in seen and not problems:
@@ -170,7 +158,11 @@ def build_plan(
         raise MappingError(problems)
     columns.sort(key=lambda c: (c.key != expected_identity, c.index))
     return Plan(
-        kind=kind, identity=expected_identity, headers=tuple(headers), columns=tuple(columns)
+        kind=kind,
+        identity=expected_identity,
+        headers=tuple(headers),
+        columns=tuple(columns),
+        region=region or None,
     )
 
 
@@ -277,15 +269,24 @@ class _Converter:
         return out, failed
 
 
+PHONE_KEYS = frozenset({"mobileNumber", "landlineNumber"})
+NATIONAL_SAMPLES = 5
+
+
 class RowMapper:
     """Turns rows into typed values with the plan's parsers; a failing cell fails its row.
 
     Rows are mapped a chunk at a time, column by column: each column's cells go through its
     converter in one loop, which is what makes millions of cells affordable.
+
+    With a region (R2.13a) it counts the phone cells read as national numbers, and keeps a few
+    samples (cell as written, number stored) for the check to show.
     """
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
+        self.national = 0
+        self.national_samples: list[tuple[str, str]] = []
         self._identity_key = plan.identity
         assert plan.columns and plan.columns[0].key == plan.identity, "identity column first"
         self._columns = tuple(
@@ -320,6 +321,8 @@ class RowMapper:
         for index, key, convert, header in self._columns:
             converted, failed = convert.column(by_column[index])
             values_by_column.append(converted)
+            if key in PHONE_KEYS and self.plan.region is not None:
+                self._count_national(by_column[index], converted)
             for i, reason in failed.items():
                 errors.setdefault(i, []).append((key, f"{key} (column {header!r}): {reason}"))
         keys = self._keys
@@ -340,6 +343,18 @@ class RowMapper:
             else:
                 out.append(self._failed(row, values, row_errors or []))
         return out
+
+    def _count_national(self, raws: Sequence[object], values: Sequence[object]) -> None:
+        for raw, value in zip(raws, values, strict=True):
+            if value is None or value is EMPTY:
+                continue
+            if raw.__class__ is str and raw.startswith("'"):  # type: ignore[attr-defined]
+                raw = raw[1:]  # type: ignore[index]  # neutralised by a failure log
+            if has_country_code(raw):
+                continue
+            self.national += 1
+            if len(self.national_samples) < NATIONAL_SAMPLES:
+                self.national_samples.append((str(raw).strip(), str(value)))
 
     def _failed(
         self, row: Row, values: Sequence[object], errors: list[tuple[str, str]]

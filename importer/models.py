@@ -51,6 +51,9 @@ class ImportJob(models.Model):
     identity = models.CharField(max_length=16, choices=Identity.choices)
     headers = models.JSONField(default=list, blank=True)  # the file's headers, in file order
     mapping = models.JSONField(default=dict, blank=True)  # header -> profile key, "" = skip
+    # R2.13a: the country national phone numbers are read in (the channel's, when the job was
+    # made); "" when the manager turned it off for this import (they then fail their row).
+    phone_region = models.CharField(max_length=2, blank=True, default="")
     empty_policy = models.CharField(
         max_length=8, choices=EmptyPolicy.choices, default=EmptyPolicy.KEEP
     )
@@ -209,6 +212,7 @@ class ImportCheck(models.Model):
     job = models.OneToOneField(ImportJob, on_delete=models.CASCADE, related_name="file_check")
     token = models.UUIDField()
     mapping = models.JSONField(default=dict)  # the mapping checked: another one needs a new check
+    phone_region = models.CharField(max_length=2, blank=True, default="")  # as checked
     status = models.CharField(
         max_length=16, choices=CheckStatus.choices, default=CheckStatus.PENDING
     )
@@ -225,6 +229,10 @@ class ImportCheck(models.Model):
     mu_change = models.IntegerField(default=0)
     failures_by_key = models.JSONField(default=dict)  # profile key ("" = the row) -> rows
     samples = models.JSONField(default=list)  # the first failed rows: row, columns, reasons
+    # R2.13a: phone cells read as national numbers of phone_region, and a few of them
+    # ([cell as written, number stored]).
+    national_numbers = models.PositiveIntegerField(default=0)
+    national_samples = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)

@@ -48,8 +48,12 @@ def import_create(
     kind: str,
     identity: str = "",
     origin: str = "web",
+    default_country: bool = True,
 ) -> ImportJob:
     """A draft job for an uploaded file: the file is stored and read once for its headers.
+
+    ``default_country``: national phone numbers are read in the channel's country (R2.13a);
+    False makes them fail their row, for this import only.
 
     Raises FileRefused (nothing kept) when the file cannot be imported at all (R2.3).
     """
@@ -81,6 +85,7 @@ def import_create(
         headers=headers,
         kind=kind,
         identity=identity,
+        phone_region=str(channel.country) if default_country else "",
         tag=Path(filename).stem[:512],
     )
 
@@ -92,8 +97,13 @@ def import_configure(
     mapping: Mapping[str, str | None],
     empty_policy: str = EmptyPolicy.KEEP,
     tag: str | None = None,
+    default_country: bool | None = None,
 ) -> ImportJob:
-    """Set the mapping and settings of a draft job; MappingError names every problem (R2.8)."""
+    """Set the mapping and settings of a draft job; MappingError names every problem (R2.8).
+
+    ``default_country`` turns the reading of national phone numbers in the channel's country on
+    or off for this import (R2.13a); None leaves it as it is.
+    """
     if job.status != ImportStatus.DRAFT:
         raise ValidationError("the import has already started; its settings cannot change")
     if empty_policy not in EmptyPolicy.values:
@@ -109,7 +119,9 @@ def import_configure(
     job.empty_policy = empty_policy
     if tag is not None:
         job.tag = tag.strip()[:512]
-    job.save(update_fields=["mapping", "empty_policy", "tag"])
+    if default_country is not None:
+        job.phone_region = str(job.channel.country) if default_country else ""
+    job.save(update_fields=["mapping", "empty_policy", "tag", "phone_region"])
     return job
 
 

@@ -17,9 +17,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from crm.models import Channel
+from crm.selectors import profile_keys_by_name
 from importer.check import check_is_current, check_of
 from importer.models import CheckStatus, ImportJob, ImportStatus
 from importer.reading import PREVIEW_ROWS, open_table
+from importer.vocabulary import auto_mapping, skipped_lookalikes, split_inverted
 from importer.writers.base import cell_text
 
 SAMPLE_VALUES = 3
@@ -66,6 +68,43 @@ def file_preview(job: ImportJob) -> FilePreview:
         samples = [r.cells[index] for r in rows if r.error is None and r.cells[index].strip()]
         columns.append(PreviewColumn(index, header, samples[:SAMPLE_VALUES]))
     return FilePreview(columns=columns, rows=rows)
+
+
+def column_values(preview: FilePreview) -> list[list[str]]:
+    """Every non-empty cell of each column in the preview rows: what a column is recognised by."""
+    good = [r for r in preview.rows if r.error is None]
+    return [[r.cells[c.index] for r in good if r.cells[c.index].strip()] for c in preview.columns]
+
+
+def offered_keys(job: ImportJob) -> dict[str, str]:
+    """The profile keys a column of this job may map to, with their labels (R2.1: a lead import
+    never sets memberId)."""
+    keys = profile_keys_by_name(job.channel)
+    return {
+        name: key.label
+        for name, key in keys.items()
+        if not (job.kind == "lead" and name == "memberId")
+    }
+
+
+def suggested_mapping(job: ImportJob, preview: FilePreview | None = None) -> dict[str, str]:
+    """The automatic mapping of a job's file (R2.8a): by header, label and column values."""
+    preview = preview if preview is not None else file_preview(job)
+    return auto_mapping(
+        job.headers, offered_keys(job), column_values(preview), job.phone_region or None
+    )
+
+
+def lookalikes_skipped(
+    job: ImportJob, mapping: dict[str, str], preview: FilePreview | None = None
+) -> list[tuple[str, str, bool]]:
+    """Columns of the mapping left on "don't import" that look like a known key (R2.8a):
+    (header, key, whether inverted)."""
+    preview = preview if preview is not None else file_preview(job)
+    found = skipped_lookalikes(
+        job.headers, mapping, offered_keys(job), column_values(preview), job.phone_region or None
+    )
+    return [(header, *split_inverted(key)) for header, key in found]
 
 
 ENCODINGS = {

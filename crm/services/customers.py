@@ -23,10 +23,13 @@ def profile_clean(
     channel: Channel,
     values: Mapping[str, object],
     keys: Mapping[str, ProfileKey] | None = None,
+    region: str | None = None,
 ) -> dict[str, Any]:
     """Parse raw values (form, API, builder) by their keys' types; ``None`` means clear.
 
-    Raises ValidationError with one message per failing key, naming the rule.
+    ``region`` reads national phone numbers in that country (R2.13a: where a manager types them);
+    machine paths (API, boot, builders) leave it None. Raises ValidationError with one message
+    per failing key, naming the rule.
     """
     keys = keys if keys is not None else profile_keys_by_name(channel)
     clean: dict[str, Any] = {}
@@ -40,7 +43,8 @@ def profile_clean(
             clean[name] = None
             continue
         try:
-            clean[name] = to_json(profile_key.type, parser_for(name, profile_key.type)(raw))
+            parse = parser_for(name, profile_key.type, region=region)
+            clean[name] = to_json(profile_key.type, parse(raw))
         except InvalidValue as exc:
             errors[name] = exc.reason
     if errors:
@@ -118,7 +122,9 @@ def lead_add(
     if not (email or "").strip() and not (mobile_number or "").strip():
         raise ValidationError("give an email or a mobile number (one suffices)")
     clean = profile_clean(
-        channel=channel, values={"email": email, "mobileNumber": mobile_number, "name": name}
+        channel=channel,
+        values={"email": email, "mobileNumber": mobile_number, "name": name},
+        region=str(channel.country),  # a manager types 010-1234-5678 (R2.13a)
     )
     match = Q()
     if clean["email"]:
@@ -158,7 +164,9 @@ def customer_update(
     """Edit a customer's profile; returns the keys that changed. Limits of R1.3 hold."""
     if customer.channel_id != channel.pk:
         raise ValidationError("the customer belongs to another channel")
-    clean = profile_clean(channel=channel, values=values)
+    # A manager's hand edit reads national numbers in the channel's country (R2.13a).
+    region = str(channel.country) if via == ActivityLog.Via.HAND else None
+    clean = profile_clean(channel=channel, values=values, region=region)
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     changed = _assign(customer, clean)
     if not changed:

@@ -5,6 +5,7 @@ Import from here; each type family lives in its own module (scalars, phones, dat
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from types import MappingProxyType
@@ -120,12 +121,23 @@ _BY_BUILTIN_KEY: Mapping[str, Parser] = MappingProxyType(
 )
 
 
-def parser_for(key: str, type: str) -> Parser:
+_PHONE_PARSERS: Mapping[str, Callable[..., str]] = MappingProxyType(
+    {"mobileNumber": parse_mobile_number, "landlineNumber": parse_landline_number}
+)
+
+
+def parser_for(key: str, type: str, *, region: str | None = None) -> Parser:
     """The parser of a profile key: a built-in key's own, whatever its declared type, else its type's.
+
+    ``region`` (the channel's country, R2.13a) is where a manager's national phone numbers are
+    read (wizard, add lead, profile edit, command line); ``None`` refuses them (API, boot,
+    builders: machines send E.164).
 
     An unknown type is a programming or data error, not a manager's mistake: it raises
     ``LookupError``, not ``InvalidValue``, so that it is not reported as a bad cell.
     """
+    if region is not None and key in _PHONE_PARSERS:
+        return functools.partial(_PHONE_PARSERS[key], region=region)
     builtin = _BY_BUILTIN_KEY.get(key)
     if builtin is not None:
         return builtin

@@ -1,4 +1,9 @@
-"""Parsers of mobileNumber and landlineNumber (R2.13): international numbers, stored as E.164."""
+"""Parsers of mobileNumber and landlineNumber (R2.13): international numbers, stored as E.164.
+
+Given a region (the channel's country, R2.13a), national numbers are read in it too:
+``010-1234-5678``, ``01012345678``, an Excel number cell that lost its leading 0 (``1012345678``)
+or its "+" (``821030003333``). The parsers stay pure: the caller passes the region.
+"""
 
 from __future__ import annotations
 
@@ -33,50 +38,114 @@ _KR_LANDLINE_RE = re.compile(
     r"\+82[ -]?0?(2|3[1-3]|[46][1-4]|5[1-5])[ -]?([1-9]\d{2,3})[ -]?(\d{4})", re.ASCII
 )
 
+# The same Korean shapes written nationally (R2.13a, region KR): the trunk 0 optional, because an
+# Excel number cell drops it (1012345678). Equal to phonenumbers.parse(text, "KR"), as tested.
+_KR_NATIONAL_MOBILE_RE = re.compile(r"0?10[ -]?([0-46-9]\d{3})[ -]?(\d{4})", re.ASCII)
+_KR_NATIONAL_LANDLINE_RE = re.compile(
+    r"0?(2|3[1-3]|[46][1-4]|5[1-5])[ -]?([1-9]\d{2,3})[ -]?(\d{4})", re.ASCII
+)
+# A national number: digits first, then digits, spaces and the usual punctuation.
+_NATIONAL_TEXT_RE = re.compile(r"[0-9(][0-9 ().\-]*", re.ASCII)
+
 # Number types a mobileNumber / landlineNumber refuses. Everything else that is valid passes:
 # FIXED_LINE_OR_MOBILE (US, CA, CN…), VOIP (070), UAN (1588), PERSONAL_NUMBER and so on.
 _NOT_MOBILE = frozenset({PhoneNumberType.FIXED_LINE})
 _NOT_LANDLINE = frozenset({PhoneNumberType.MOBILE})
 
 
-def parse_mobile_number(value: object) -> str:
-    """The E.164 form of an international mobile number (``+821020203030``)."""
+def parse_mobile_number(value: object, region: str | None = None) -> str:
+    """The E.164 form of a mobile number (``+821020203030``); national numbers are read in
+    ``region`` when one is given (R2.13a), refused otherwise."""
     if isinstance(value, str):
-        match = _KR_MOBILE_RE.fullmatch(value.strip())
+        text = value.strip()
+        match = _KR_MOBILE_RE.fullmatch(text)
         if match:
             return f"+8210{match[1]}{match[2]}"
-    return _checked(value, "mobile", MOBILE_FORMATS, _NOT_MOBILE)
+        if region == "KR":
+            match = _KR_NATIONAL_MOBILE_RE.fullmatch(text)
+            if match:
+                return f"+8210{match[1]}{match[2]}"
+    return _checked(value, "mobile", _NOT_MOBILE, region)
 
 
-def parse_landline_number(value: object) -> str:
-    """The E.164 form of an international landline number (``+8225556666``)."""
+def parse_landline_number(value: object, region: str | None = None) -> str:
+    """The E.164 form of a landline number (``+8225556666``); national numbers are read in
+    ``region`` when one is given (R2.13a), refused otherwise."""
     if isinstance(value, str):
-        match = _KR_LANDLINE_RE.fullmatch(value.strip())
+        text = value.strip()
+        match = _KR_LANDLINE_RE.fullmatch(text)
         if match:
             return f"+82{match[1]}{match[2]}{match[3]}"
-    return _checked(value, "landline", LANDLINE_FORMATS, _NOT_LANDLINE)
+        if region == "KR":
+            match = _KR_NATIONAL_LANDLINE_RE.fullmatch(text)
+            if match:
+                return f"+82{match[1]}{match[2]}{match[3]}"
+    return _checked(value, "landline", _NOT_LANDLINE, region)
 
 
-def parse_mobile_number_slow(value: object) -> str:
+def parse_mobile_number_slow(value: object, region: str | None = None) -> str:
     """``parse_mobile_number`` without its fast path: the reference the fast path is tested against."""
-    return _checked(value, "mobile", MOBILE_FORMATS, _NOT_MOBILE)
+    return _checked(value, "mobile", _NOT_MOBILE, region)
 
 
-def parse_landline_number_slow(value: object) -> str:
+def parse_landline_number_slow(value: object, region: str | None = None) -> str:
     """``parse_landline_number`` without its fast path: the reference for the tests."""
-    return _checked(value, "landline", LANDLINE_FORMATS, _NOT_LANDLINE)
+    return _checked(value, "landline", _NOT_LANDLINE, region)
 
 
-def _checked(value: object, kind: str, formats: str, refused: frozenset[int]) -> str:
-    if not isinstance(value, str):
-        # A number cell (821020203030) lost its "+" and maybe a leading zero: guessing is unsafe.
-        raise InvalidValue(f"{echo(value)} is not a {kind} number written as text: {formats}")
-    e164, number_type, problem = _classify(value.strip())
+def has_country_code(value: object) -> bool:
+    """Whether a phone cell carries its country code (``+82…``); a parsed cell without one was
+    read in the default country (R2.13a), which the import's check counts."""
+    return isinstance(value, str) and value.lstrip().startswith("+")
+
+
+def phone_formats(kind: str, region: str | None) -> str:
+    """The accepted forms of a mobile or landline number, with a national example of ``region``."""
+    if region is None:
+        return MOBILE_FORMATS if kind == "mobile" else LANDLINE_FORMATS
+    return _national_formats(kind, region)
+
+
+@lru_cache(maxsize=512)
+def _national_formats(kind: str, region: str) -> str:
+    number_type = PhoneNumberType.MOBILE if kind == "mobile" else PhoneNumberType.FIXED_LINE
+    example = phonenumbers.example_number_for_type(region, number_type)
+    if example is None:
+        return MOBILE_FORMATS if kind == "mobile" else LANDLINE_FORMATS
+    international = phonenumbers.format_number(example, PhoneNumberFormat.E164)
+    national = phonenumbers.format_number(example, PhoneNumberFormat.NATIONAL)
+    return (
+        f"write it with its +country code ({international}) "
+        f"or as a national number of {region} ({national})"
+    )
+
+
+def _cell_text(value: object, kind: str, region: str | None) -> str:
+    """A phone cell as text. With a region, an integer number cell is the digits it shows: Excel
+    turned 010-1234-5678 typed as 01012345678 into 1012345678, and +821012345678 into
+    821012345678; phonenumbers reads both in the region (the second by its country code)."""
+    if isinstance(value, str):
+        return value.strip()
+    formats = phone_formats(kind, region)
+    if region is not None and not isinstance(value, bool):
+        if isinstance(value, int) and value > 0:
+            return str(value)
+        if isinstance(value, float) and value.is_integer() and 0 < value < 1e16:
+            return str(int(value))
+    # Without a region a number cell (821020203030) lost its "+": guessing is unsafe.
+    raise InvalidValue(f"{echo(value)} is not a {kind} number written as text: {formats}")
+
+
+def _checked(value: object, kind: str, refused: frozenset[int], region: str | None) -> str:
+    text = _cell_text(value, kind, region)
+    e164, number_type, problem = _classify(text, region)
     if problem:
-        raise InvalidValue(f"{echo(value)} {problem}: {formats}")
+        raise InvalidValue(f"{echo(value)} {problem}: {phone_formats(kind, region)}")
     if number_type in refused:
         other = "landline" if kind == "mobile" else "mobile"
-        raise InvalidValue(f"{echo(value)} is a {other} number, not a {kind} number: {formats}")
+        raise InvalidValue(
+            f"{echo(value)} is a {other} number, not a {kind} number: {phone_formats(kind, region)}"
+        )
     return e164
 
 
@@ -84,19 +153,27 @@ def _checked(value: object, kind: str, formats: str, refused: frozenset[int]) ->
 # a hit costs ~0.1 µs instead of ~35 µs. Results, not exceptions, are cached: lru_cache does not
 # remember raised exceptions.
 @lru_cache(maxsize=65536)
-def _classify(text: str) -> tuple[str, int, str]:
+def _classify(text: str, region: str | None = None) -> tuple[str, int, str]:
     """(E.164, phonenumbers number type, "") or ("", -1, what is wrong)."""
-    if not text.startswith("+"):
+    if text.startswith("+"):
+        region = None  # the number says its country
+        if not _PHONE_TEXT_RE.fullmatch(text):
+            return "", -1, "has characters a phone number does not have"
+    elif region is None:
         return "", -1, "has no country code"
-    if not _PHONE_TEXT_RE.fullmatch(text):
+    elif not _NATIONAL_TEXT_RE.fullmatch(text):
         return "", -1, "has characters a phone number does not have"
     try:
-        number = phonenumbers.parse(text, None)
+        number = phonenumbers.parse(text, region)
     except NumberParseException:
         return "", -1, "is not a phone number"
     if number.extension:  # E.164 has no room for it: storing the number would drop it in silence
         return "", -1, "has an extension, which cannot be stored"
     if not phonenumbers.is_valid_number(number):
+        if region is not None and number.country_code == phonenumbers.country_code_for_region(
+            region
+        ):
+            return "", -1, f"is not a valid number of {region}"
         return "", -1, "is not a valid number for its country"
     e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
     return e164, phonenumbers.number_type(number), ""

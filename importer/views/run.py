@@ -49,6 +49,14 @@ def check(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
     if (early := _draft_or_redirect(job, "check")) is not None:
         return early
     if request.method == "POST":
+        choice = request.POST.get("default_country")
+        if choice in ("on", "off"):  # R2.13a: national numbers read, or not, in this import
+            import_configure(
+                job=job,
+                mapping=job.mapping,
+                empty_policy=job.empty_policy,
+                default_country=choice == "on",
+            )
         check_start(job=job)
         return redirect("importer:check", slug, job.pk)
     current = check_of(job)

@@ -19,14 +19,21 @@ from crm.services.profile_keys import profile_key_create
 from importer.check import check_start
 from importer.forms import KeyCreateForm, MappingForm, StartForm, UploadForm, key_label
 from importer.locking import active_import
-from importer.mapping import MappingError, auto_mapping
+from importer.mapping import MappingError
 from importer.mapping_templates import mapping_template_save, templates_for
 from importer.models import ImportJob, ImportStatus
 from importer.reading import FileRefused
 from importer.services import import_configure, import_create
 from importer.templates_download import TEMPLATES
 from importer.views.common import PERM, channel_job, import_channel, page
-from importer.wizard import draft_discard, file_description, file_preview
+from importer.wizard import (
+    FilePreview,
+    draft_discard,
+    file_description,
+    file_preview,
+    lookalikes_skipped,
+    suggested_mapping,
+)
 
 SESSION_CHANNEL = "crm.contacts_channel"  # the contacts list's remembered channel
 
@@ -102,9 +109,7 @@ def _keys(channel: Channel) -> list[ProfileKey]:
     return sorted(profile_keys_by_name(channel).values(), key=lambda k: (not k.builtin, k.key))
 
 
-def _initial_mapping(
-    request: HttpRequest, job: ImportJob, keys: list[ProfileKey]
-) -> dict[str, str]:
+def _initial_mapping(request: HttpRequest, job: ImportJob, preview: FilePreview) -> dict[str, str]:
     saved = templates_for(job)
     chosen = request.GET.get("template")
     if chosen and chosen.isdigit() and (template := saved.filter(pk=chosen).first()):
@@ -112,7 +117,7 @@ def _initial_mapping(
         return dict(template.mapping)
     if job.mapping:
         return dict(job.mapping)
-    return auto_mapping(job.headers, [k.key for k in keys])
+    return suggested_mapping(job, preview)
 
 
 def mapping(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
@@ -120,6 +125,7 @@ def mapping(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
     if job.status != ImportStatus.DRAFT:
         return redirect("importer:job", slug, job.pk)
     keys = _keys(job.channel)
+    preview = file_preview(job)
     data = request.POST.copy() if request.method == "POST" else None
     key_form = KeyCreateForm(data if data and "create_key" in data else None, prefix="new")
     if data is not None and "create_key" in data:
@@ -130,16 +136,19 @@ def mapping(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
                 data[MappingForm.column_field(key_form.cleaned_data["column"])] = created.key
             messages.success(request, f"Created the profile key “{created.key}”.")
             key_form = KeyCreateForm(prefix="new")
-    initial = MappingForm.initial_from(
-        job.headers, _initial_mapping(request, job, keys), job.identity
-    )
+    initial_mapping = _initial_mapping(request, job, preview)
+    initial = MappingForm.initial_from(job.headers, initial_mapping, job.identity)
     form = MappingForm(
         data, headers=job.headers, keys=keys, kind=job.kind, identity=job.identity, initial=initial
     )
     submitted = data is not None and "create_key" not in data
-    if submitted and form.is_valid() and _configure(request, job, form):
-        return redirect("importer:check", slug, job.pk)
-    preview = file_preview(job)
+    skipped = lookalikes_skipped(job, initial_mapping, preview)
+    if submitted and form.is_valid():
+        # R2.8a: nothing is skipped silently; a look-alike column left out is confirmed first.
+        skipped = lookalikes_skipped(job, form.mapping(), preview)
+        confirmed = not skipped or "skip_confirmed" in request.POST
+        if confirmed and _configure(request, job, form):
+            return redirect("importer:check", slug, job.pk)
     rows = [
         (*row, column.samples) for row, column in zip(form.rows(), preview.columns, strict=True)
     ]
@@ -154,6 +163,8 @@ def mapping(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
         key_form=key_form,
         preview=preview,
         rows=rows,
+        skipped=skipped,
+        confirm_skipped=submitted and bool(skipped),
         saved=templates_for(job),
         file=file_description(job),
         can_create_keys=request.user.has_perm("crm.manage_profile_keys", job.channel),

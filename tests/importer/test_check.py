@@ -75,7 +75,7 @@ def test_r2_9_check_agrees_with_the_import_it_predicts(
     for i in range(12):
         rows.append([f"m{i % 5}", f"고객{i}", f"c{i}@example.com", "", "false", "true"])
     rows.append(["m9", "x", "bad", "", "false", "true"])
-    rows.append(["m8", "x", "", "010-1111-2222", "false", "true"])
+    rows.append(["m8", "x", "", "010-1111", "false", "true"])
     path = csv_file(rows)
     check = checked(drafted(channel, path))
     job = drafted(channel, path)

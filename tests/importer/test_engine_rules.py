@@ -292,7 +292,7 @@ def test_r2_13_bad_values_fail_their_row_with_accepted_formats(
         csv_file(
             [
                 ["memberId", "points", "birthday", "mobileNumber", "segments"],
-                ["m1", "1,000", "2025/05/04", "010-2020-3030", '["a/b/c"]'],
+                ["m1", "1,000", "2025/05/04", "010-2020", '["a/b/c"]'],
                 ["m1", "1.01", "2025-05-04", "+82 010-2020-3030", '["기본/단계1"]'],
             ]
         ),

@@ -14,13 +14,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from crm.models import Channel
-from crm.selectors import profile_keys_by_name
 from importer.engine import run_import
 from importer.locking import ImportLocked
-from importer.mapping import MappingError, auto_mapping
+from importer.mapping import MappingError
 from importer.models import ImportJob
 from importer.reading import FileRefused
 from importer.services import import_configure, import_create, import_start
+from importer.wizard import suggested_mapping
 
 
 def _pairs(values: list[str]) -> dict[str, str]:
@@ -51,6 +51,12 @@ class Command(BaseCommand):
         parser.add_argument("--manager", default=None, help="username of the requesting manager")
         parser.add_argument("--failures-out", default=None, metavar="PATH")
         parser.add_argument("--json", action="store_true", help="print one JSON object, no bar")
+        parser.add_argument(
+            "--no-default-country",
+            action="store_true",
+            help="phone numbers without a +country code fail their row instead of being read "
+            "in the channel's country (R2.13a)",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         channel = Channel.objects.filter(slug=opts["slug"]).first()
@@ -76,15 +82,14 @@ class Command(BaseCommand):
                     kind=opts["kind"],
                     identity=opts["identity"],
                     origin="command",
+                    default_country=not opts["no_default_country"],
                 )
         except FileRefused as exc:
             raise CommandError(f"{path.name}: {exc.reason}") from None
         except (PermissionDenied, ValidationError) as exc:
             raise CommandError(str(exc)) from None
         try:
-            mapping: dict[str, str | None] = dict(
-                auto_mapping(job.headers, profile_keys_by_name(channel))
-            )
+            mapping: dict[str, str | None] = dict(suggested_mapping(job))
             mapping.update(_pairs(opts["map"]))
             for header in opts["skip"]:
                 if header not in job.headers:

@@ -115,15 +115,18 @@
     function refresh() {
       var identityColumn = identitySelect.value;
       var used = {};
+      // "!unsubscribeEmail": the key filled inverted from a consent column (R2.8a).
+      function keyOf(value) { return value.charAt(0) === "!" ? value.slice(1) : value; }
       rows.forEach(function (row, i) {
-        var value = selects[i].value;
+        var value = keyOf(selects[i].value);
         if (row.getAttribute("data-column") !== identityColumn && value) {
           (used[value] = used[value] || []).push(i);
         }
       });
       rows.forEach(function (row, i) {
         var isIdentity = row.getAttribute("data-column") === identityColumn;
-        var value = selects[i].value;
+        var inverted = selects[i].value.charAt(0) === "!";
+        var value = keyOf(selects[i].value);
         var clash = !isIdentity && value && used[value].length > 1;
         row.classList.toggle("is-identity", isIdentity);
         row.querySelector(".mapping-identity-tag").hidden = !isIdentity;
@@ -140,7 +143,7 @@
         row.classList.toggle("has-error", Boolean(clash));
         selects[i].setAttribute("aria-invalid", clash ? "true" : "false");
         var head = document.querySelector('[data-preview-column="' + row.getAttribute("data-column") + '"] [data-preview-key]');
-        if (head) head.textContent = isIdentity ? "→ " + identityKey + " (identity)" : value ? "→ " + value : "not imported";
+        if (head) head.textContent = isIdentity ? "→ " + identityKey + " (identity)" : value ? "→ " + value + (inverted ? " (inverted)" : "") : "not imported";
       });
     }
 

@@ -22,11 +22,14 @@ from tests.importer.conftest import run_import
 from tests.importer.wizard_support import (
     client_for,
     csv_bytes,
+    eager_tasks,
     latest_job,
     mapping_post,
     upload,
     url,
 )
+
+__all__ = ["eager_tasks"]  # the fixture: the check and the import run inside the request
 
 HEAD = ["memberId", "mobileNumber", "landlineNumber", "unsubscribeEmail", "unsubscribeTexting"]
 ROWS = [

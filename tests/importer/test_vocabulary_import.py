@@ -12,7 +12,16 @@ from crm.models import Channel, Customer
 from crm.services.profile_keys import profile_key_create
 from importer.models import ImportJob
 from tests.importer.conftest import run_import
-from tests.importer.wizard_support import client_for, csv_bytes, latest_job, upload, url
+from tests.importer.wizard_support import (
+    client_for,
+    csv_bytes,
+    eager_tasks,
+    latest_job,
+    upload,
+    url,
+)
+
+__all__ = ["eager_tasks"]  # the fixture: the check and the import run inside the request
 
 HEAD = ["회원 아이디", "성함", "휴대폰", "메일", "수신동의", "SMS 수신여부", "회원 등급", "비고"]
 ROWS = [

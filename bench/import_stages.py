@@ -69,10 +69,11 @@ def main() -> None:
     from django.core.management import call_command
     from import_bench import KEYS
 
+    from crm import jobs
     from crm.models import Channel
     from crm.services.channels import channel_create
     from crm.services.profile_keys import profile_key_create
-    from importer import apply, locking
+    from importer import apply
     from importer.apply import Merger
     from importer.mapping import RowMapper
     from importer.writers.pg_copy import CopyWriter
@@ -93,7 +94,7 @@ def main() -> None:
     timed(CopyWriter, "_journal", "writer: journal")
     timed(CopyWriter, "write", "writer: whole chunk (incl. commit)")
     timed(WritePipeline, "submit", "main: submit (ids, waits for writer)")
-    timed(locking, "fence", "fence (progress, lease)")
+    timed(jobs, "fence", "fence (progress, lease)")
     timed(apply, "find_existing", "main: look-up existing")
 
     # This machine's PostgreSQL runs without autovacuum: what earlier runs deleted is cleaned

@@ -7,6 +7,8 @@ import secrets
 from django.conf import settings
 from django.db import models
 
+from crm.models import LeasedJob
+
 
 class Platform(models.TextChoices):
     CAFE24 = "cafe24", "Cafe24"
@@ -96,12 +98,13 @@ class PullStatus(models.TextChoices):
     IMPORTING = "importing", "Importing"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
 
 
 ACTIVE_PULL_STATUSES = (PullStatus.QUEUED, PullStatus.FETCHING, PullStatus.IMPORTING)
 
 
-class BuilderPull(models.Model):
+class BuilderPull(LeasedJob):
     """Customers registered before installation, pulled page by page from the builder's API
     and then imported as a member import job (R5.1): the job holds the counts, the failure log
     and the import's progress; this row holds the fetch's."""
@@ -121,9 +124,6 @@ class BuilderPull(models.Model):
         "importer.ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     error = models.TextField(blank=True)
-    lease = models.CharField(max_length=32, blank=True)  # the worker that holds the pull
-    attempts = models.PositiveSmallIntegerField(default=0)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -2,7 +2,7 @@
 the same member import as an upload — the channel's one-import lock, counts, failure log and
 progress are the import engine's.
 
-A pull is claimed with a conditional UPDATE and fenced by its lease at every page; one whose
+A pull is a job of the job runtime (``crm.jobs``), fenced by its lease at every page; one whose
 worker died while fetching is fetched again from the start (the import that follows is an
 upsert by memberId, so nothing is doubled), at most ``MAX_ATTEMPTS`` times.
 """
@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import csv
 import logging
-import uuid
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from builders.base import PULL_COLUMNS
@@ -27,10 +24,11 @@ from builders.http import JsonClient, PullFailed
 from builders.models import BuilderInstallation, BuilderPull, PullStatus
 from builders.registry import builder_for
 from config.celery import queue, queue_on_commit
+from crm import jobs
 from crm.models import Channel
 from crm.types import Actor, manager_or_none
-from importer import locking
 from importer.engine import run_import
+from importer.jobs import ImportLocked, active_import
 from importer.mapping import MappingError
 from importer.models import EmptyPolicy, ImportJob, ImportKind, ImportStatus
 from importer.reading import FileRefused
@@ -43,12 +41,30 @@ MAX_ATTEMPTS = 3
 Progress = Callable[[BuilderPull, ImportJob | None], None]
 
 
-class LeaseLost(Exception):
-    """Another worker took the pull over: this one stops writing."""
+def _dispatch(pull_id: int) -> None:
+    queue("builders.run_pull", pull_id)
 
 
-def stale_after() -> timedelta:
-    return timedelta(seconds=int(settings.BUILDER_PULL_STALE_SECONDS))
+def _follow_imports() -> None:
+    for pull in BuilderPull.objects.filter(status=PullStatus.IMPORTING):
+        pull_sync(pull)
+
+
+# A pull holds its lease while fetching; once importing, its import job holds its own.
+PULLS = jobs.register(
+    jobs.JobKind(
+        name="pull",
+        model=BuilderPull,
+        queued=PullStatus.QUEUED,
+        running=PullStatus.FETCHING,
+        failed=PullStatus.FAILED,
+        cancelled=PullStatus.CANCELLED,
+        stale_seconds=lambda: settings.BUILDER_PULL_STALE_SECONDS,
+        max_attempts=lambda: MAX_ATTEMPTS,
+        dispatch=_dispatch,
+        upkeep=_follow_imports,
+    )
+)
 
 
 # --- requesting -----------------------------------------------------------------------------
@@ -70,9 +86,9 @@ def builder_pull_request(*, channel: Channel, platform: str, by: Actor) -> Build
         raise ValidationError(f"{builder.label} is not connected to channel {channel.slug!r}")
     if not installation.access_token:
         raise ValidationError(f"the {builder.label} connection has no API access token")
-    running = locking.active_import(channel.pk)
+    running = active_import(channel.pk)
     if running is not None:
-        raise locking.ImportLocked(running)
+        raise ImportLocked(running)
     try:
         with transaction.atomic():
             return BuilderPull.objects.create(
@@ -89,55 +105,35 @@ def builder_pull_dispatch(pull: BuilderPull) -> None:
 
 
 # --- running ----------------------------------------------------------------------------------
-def _claim(pull_id: int) -> str | None:
-    token = uuid.uuid4().hex
-    now = timezone.now()
-    claimed = BuilderPull.objects.filter(
-        Q(status=PullStatus.QUEUED)
-        | Q(status=PullStatus.FETCHING, heartbeat_at__lt=now - stale_after()),
-        pk=pull_id,
-        attempts__lt=MAX_ATTEMPTS,
-    ).update(
-        status=PullStatus.FETCHING,
-        lease=token,
-        heartbeat_at=now,
-        attempts=F("attempts") + 1,
-        pages=0,
-        fetched=0,
-        started_at=now,
-    )
-    return token if claimed else None
-
-
-def _fence(pull: BuilderPull, lease: str, **updates: object) -> None:
-    if not BuilderPull.objects.filter(pk=pull.pk, lease=lease).update(
-        heartbeat_at=timezone.now(), **updates
-    ):
-        raise LeaseLost(f"pull #{pull.pk} was taken over")
-
-
 def builder_pull_run(
     pull_id: int, *, progress: Progress | None = None, client: JsonClient | None = None
 ) -> BuilderPull:
     """Run (or take over) one pull; returns it as it stands afterwards. Safe to call twice."""
-    lease = _claim(pull_id)
+    # Fetched again from the start by each attempt (the import is an upsert by memberId).
+    lease = jobs.claim(PULLS, pull_id, pages=0, fetched=0, started_at=timezone.now())
     pull = BuilderPull.objects.select_related("installation", "channel", "requested_by").get(
         pk=pull_id
     )
     if lease is None:
         return pull
     client = client or JsonClient()
-    path = Path(settings.MEDIA_ROOT) / "builder_pulls" / f"{pull.pk}-{lease}.csv"
+    path = Path(settings.MEDIA_ROOT) / "builder_pulls" / f"{pull.pk}-{lease.token.hex}.csv"
     try:
-        _fetch(pull, lease, client, path, progress)
-        job = _import(pull, lease, path)
-        job = run_import(job.pk, progress=(lambda j: progress(pull, j)) if progress else None)
-        _end(pull, lease, job)
-    except (PullFailed, FileRefused, MappingError, ValidationError, locking.ImportLocked) as exc:
-        reason = getattr(exc, "reason", None) or " ".join(getattr(exc, "messages", [str(exc)]))
-        _fail(pull, lease, reason)
-    except LeaseLost:
-        log.warning("pull #%s: lease lost, another worker carries on", pull_id)
+        with jobs.holding(lease) as held:
+            try:
+                _fetch(pull, lease, held, client, path, progress)
+                job = _import(pull, lease, path)
+                job = run_import(
+                    job.pk, progress=(lambda j: progress(pull, j)) if progress else None
+                )
+                _end(pull, lease, job)
+            except jobs.JobCancelled:
+                _finish(pull, lease, PullStatus.CANCELLED)
+            except (PullFailed, FileRefused, MappingError, ValidationError, ImportLocked) as exc:
+                reason = getattr(exc, "reason", None) or " ".join(
+                    getattr(exc, "messages", [str(exc)])
+                )
+                _fail(pull, lease, reason)
     finally:
         path.unlink(missing_ok=True)
     pull.refresh_from_db()
@@ -145,7 +141,12 @@ def builder_pull_run(
 
 
 def _fetch(
-    pull: BuilderPull, lease: str, client: JsonClient, path: Path, progress: Progress | None
+    pull: BuilderPull,
+    lease: jobs.Lease,
+    held: jobs.Held,
+    client: JsonClient,
+    path: Path,
+    progress: Progress | None,
 ) -> None:
     """Every page into one CSV (bounded memory): columns are profile keys, cells are text."""
     builder = builder_for(pull.installation.platform)
@@ -155,16 +156,17 @@ def _fetch(
         writer = csv.DictWriter(out, fieldnames=PULL_COLUMNS)
         writer.writeheader()
         for page in builder.customer_pages(pull.installation, client):
+            held.checkpoint()
             writer.writerows(builder.customer_row(customer) for customer in page)
             pages += 1
             fetched += len(page)
-            _fence(pull, lease, pages=pages, fetched=fetched, retries=client.retried)
+            jobs.fence(lease, pages=pages, fetched=fetched, retries=client.retried)
             if progress is not None:
                 pull.pages, pull.fetched, pull.retries = pages, fetched, client.retried
                 progress(pull, None)
 
 
-def _import(pull: BuilderPull, lease: str, path: Path) -> ImportJob:
+def _import(pull: BuilderPull, lease: jobs.Lease, path: Path) -> ImportJob:
     """The member import of the pulled file, queued under the channel's import lock."""
     installation = pull.installation
     label = builder_for(installation.platform).label
@@ -186,7 +188,7 @@ def _import(pull: BuilderPull, lease: str, path: Path) -> ImportJob:
     except Exception:
         _discard(job)
         raise
-    _fence(pull, lease, status=PullStatus.IMPORTING, import_job=job)
+    jobs.fence(lease, status=PullStatus.IMPORTING, import_job=job)
     return job
 
 
@@ -197,22 +199,25 @@ def _discard(job: ImportJob) -> None:
     job.delete()
 
 
-def _end(pull: BuilderPull, lease: str, job: ImportJob) -> None:
-    if job.status == ImportStatus.SUCCEEDED:
-        _finish(pull, lease, PullStatus.SUCCEEDED)
-    elif job.status == ImportStatus.FAILED:
-        _finish(pull, lease, PullStatus.FAILED, job.error or "the import failed")
+_ENDS: dict[str, str] = {
+    ImportStatus.SUCCEEDED: PullStatus.SUCCEEDED,
+    ImportStatus.FAILED: PullStatus.FAILED,
+    ImportStatus.CANCELLED: PullStatus.CANCELLED,
+}
+
+
+def _end(pull: BuilderPull, lease: jobs.Lease, job: ImportJob) -> None:
+    if job.status in _ENDS:
+        _finish(pull, lease, _ENDS[job.status], job.error or "")
     # Otherwise another worker holds the import (it resumed it): pull_sync ends the pull.
 
 
-def _fail(pull: BuilderPull, lease: str, reason: str) -> None:
+def _fail(pull: BuilderPull, lease: jobs.Lease, reason: str) -> None:
     _finish(pull, lease, PullStatus.FAILED, reason)
 
 
-def _finish(pull: BuilderPull, lease: str, status: str, error: str = "") -> None:
-    BuilderPull.objects.filter(pk=pull.pk, lease=lease).update(
-        status=status, error=error, lease="", finished_at=timezone.now()
-    )
+def _finish(pull: BuilderPull, lease: jobs.Lease, status: str, error: str | None = None) -> None:
+    jobs.release(lease, status=status, **({} if error is None else {"error": error}))
 
 
 def pull_sync(pull: BuilderPull) -> BuilderPull:
@@ -220,32 +225,9 @@ def pull_sync(pull: BuilderPull) -> BuilderPull:
     if pull.status != PullStatus.IMPORTING or pull.import_job_id is None:
         return pull
     job = ImportJob.objects.only("status", "error").get(pk=pull.import_job_id)
-    if job.status in (ImportStatus.SUCCEEDED, ImportStatus.FAILED):
-        status = PullStatus.SUCCEEDED if job.status == ImportStatus.SUCCEEDED else PullStatus.FAILED
+    if job.status in _ENDS:
         BuilderPull.objects.filter(pk=pull.pk, status=PullStatus.IMPORTING).update(
-            status=status, error=job.error, lease="", finished_at=timezone.now()
+            status=_ENDS[job.status], error=job.error, lease_token=None, finished_at=timezone.now()
         )
         pull.refresh_from_db()
     return pull
-
-
-def pulls_reap() -> list[int]:
-    """Pulls whose worker went silent while fetching: fetched again, or failed after
-    MAX_ATTEMPTS; importing pulls follow their import job."""
-    limit = timezone.now() - stale_after()
-    silent = BuilderPull.objects.filter(
-        Q(status=PullStatus.FETCHING, heartbeat_at__lt=limit)
-        | Q(status=PullStatus.QUEUED, created_at__lt=limit)
-    )
-    silent.filter(attempts__gte=MAX_ATTEMPTS).update(
-        status=PullStatus.FAILED,
-        error=f"the worker stopped {MAX_ATTEMPTS} times",
-        lease="",
-        finished_at=timezone.now(),
-    )
-    resumed = list(silent.filter(attempts__lt=MAX_ATTEMPTS).values_list("pk", flat=True))
-    for pull_id in resumed:
-        queue("builders.run_pull", pull_id)
-    for pull in BuilderPull.objects.filter(status=PullStatus.IMPORTING):
-        pull_sync(pull)
-    return resumed

@@ -7,18 +7,13 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 
-from builders.pulls import builder_pull_run, pulls_reap
+from builders.pulls import builder_pull_run
 from builders.webhooks import receipts_purge
 
 
 @shared_task(name="builders.run_pull", acks_late=True, reject_on_worker_lost=True)
 def run_pull_task(pull_id: int) -> str:
     return builder_pull_run(pull_id).status
-
-
-@shared_task(name="builders.reap_pulls")
-def reap_pulls_task() -> list[int]:
-    return pulls_reap()
 
 
 @shared_task(name="builders.purge_receipts")

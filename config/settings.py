@@ -214,19 +214,21 @@ IMPORT_CHUNK_ROWS = env_int("IMPORT_CHUNK_ROWS", 5000, minimum=1)
 IMPORT_STALE_SECONDS = env_int("IMPORT_STALE_SECONDS", 60, minimum=1)  # no heartbeat: worker dead
 IMPORT_MAX_ATTEMPTS = env_int("IMPORT_MAX_ATTEMPTS", 3, minimum=1)
 IMPORT_USE_COPY = env_bool("IMPORT_USE_COPY", True)  # PostgreSQL COPY writer
+# Dead workers' jobs are reaped by every worker itself (crm.jobs.worker): no beat entry.
 CELERY_BEAT_SCHEDULE = {
-    "reap-stale-imports": {"task": "importer.reap_stale_imports", "schedule": 30.0},
     "purge-failure-logs": {"task": "importer.purge_failure_logs", "schedule": 3600.0},
     "purge-abandoned-import-drafts": {
         "task": "importer.purge_abandoned_drafts",
         "schedule": 3600.0,
     },
-    "reap-stale-deletions": {"task": "crm.reap_deletions", "schedule": 30.0},
     "compact-mu": {"task": "crm.compact_mu", "schedule": 60.0},
 }
 IMPORT_PIPELINE = env_bool("IMPORT_PIPELINE", True)  # parse chunk N+1 while chunk N commits
 # An upload left in the wizard without starting is deleted (with its file) after this long.
 IMPORT_DRAFT_RETENTION_HOURS = env_int("IMPORT_DRAFT_RETENTION_HOURS", 24, minimum=1)
+# Deletions of many customers (R3.1): ids per transaction; no heartbeat this long: worker dead.
+DELETE_CHUNK_ROWS = env_int("DELETE_CHUNK_ROWS", 5000, minimum=1)
+DELETE_STALE_SECONDS = env_int("DELETE_STALE_SECONDS", 60, minimum=1)
 
 # --- Open API rate limits and builders (issue 6) ----------------------------------------------
 # Requests per access key per window; counted in Redis (the cache) when REDIS_URL is set.
@@ -257,10 +259,6 @@ def _iso_day(name: str, default: str) -> str:
 
 
 BUILDER_CAFE24_EARLIEST = _iso_day("BUILDER_CAFE24_EARLIEST", "2003-01-01")  # first window's day
-CELERY_BEAT_SCHEDULE["reap-stale-builder-pulls"] = {
-    "task": "builders.reap_pulls",
-    "schedule": 60.0,
-}
 CELERY_BEAT_SCHEDULE["purge-builder-webhook-receipts"] = {
     "task": "builders.purge_receipts",
     "schedule": 3600.0,

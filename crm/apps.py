@@ -12,3 +12,6 @@ class CrmConfig(AppConfig):
 
     def ready(self) -> None:
         from crm import signals, tasks  # noqa: F401  (receivers connected; tasks registered)
+        from crm.jobs import worker
+
+        worker.connect()  # the job runtime's reaper and SIGTERM hand-back, in Celery workers

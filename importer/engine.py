@@ -17,11 +17,12 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
+from crm import jobs
 from crm.models import ActivityLog, ImportTag
 from crm.selectors import profile_keys_by_name
 from crm.services.activity import activity_record
-from importer import locking
 from importer.apply import Merger
+from importer.jobs import IMPORTS
 from importer.mapping import MappedRow, MappingError, RowMapper, build_plan
 from importer.models import ImportJob, ImportStatus
 from importer.reading import FileRefused, open_table
@@ -45,24 +46,25 @@ def source_file(job: ImportJob) -> Path:
 
 def run_import(job_id: int, *, progress: Progress | None = None) -> ImportJob:
     """Run (or resume) one import job; returns the job as it stands afterwards."""
-    lease = locking.claim(job_id)
+    lease = jobs.claim(IMPORTS, job_id)
     job = ImportJob.objects.select_related("channel", "requested_by").get(pk=job_id)
     if lease is None:
         log.info("import #%s not claimed (status %s): nothing to do", job_id, job.status)
         return job
-    try:
-        _run(job, lease, progress)
-    except locking.LeaseLost:
-        log.warning("import #%s: lease lost, another worker carries on", job_id)
-    except (FileRefused, MappingError) as exc:
-        reason = getattr(exc, "reason", None) or str(exc)
-        locking.release(lease, status=ImportStatus.FAILED, error=reason)
-        import_finished(ImportJob.objects.get(pk=job_id))
+    with jobs.holding(lease) as held:
+        try:
+            _run(job, lease, held, progress)
+        except jobs.JobCancelled:
+            _finish(job, lease, status=ImportStatus.CANCELLED)
+        except (FileRefused, MappingError) as exc:
+            reason = getattr(exc, "reason", None) or str(exc)
+            jobs.release(lease, status=ImportStatus.FAILED, error=reason)
+            import_finished(ImportJob.objects.get(pk=job_id))
     job.refresh_from_db()
     return job
 
 
-def _run(job: ImportJob, lease: locking.Lease, progress: Progress | None) -> None:
+def _run(job: ImportJob, lease: jobs.Lease, held: jobs.Held, progress: Progress | None) -> None:
     channel = job.channel
     with open_table(
         source_file(job), max_bytes=settings.UPLOAD_MAX_BYTES, filename=job.filename
@@ -77,7 +79,7 @@ def _run(job: ImportJob, lease: locking.Lease, progress: Progress | None) -> Non
         )
         if job.rows_total is None:
             job.rows_total = table.count_rows()
-            locking.fence(lease, rows_total=job.rows_total, encoding=table.encoding or "")
+            jobs.fence(lease, rows_total=job.rows_total, encoding=table.encoding or "")
         tag = None
         if job.tag:
             tag, _ = ImportTag.objects.get_or_create(channel=channel, name=job.tag)
@@ -90,29 +92,34 @@ def _run(job: ImportJob, lease: locking.Lease, progress: Progress | None) -> Non
         )
         statistics = _Statistics(channel.pk)
         with _few_collections():
-            _chunks_through(job, lease, writer, merger, chunks, statistics, progress)
-    _finish(job, lease)
+            _chunks_through(job, lease, held, writer, merger, chunks, statistics, progress)
+    _finish(job, lease, status=ImportStatus.SUCCEEDED)
 
 
 def _chunks_through(
     job: ImportJob,
-    lease: locking.Lease,
+    lease: jobs.Lease,
+    held: jobs.Held,
     writer: ChunkWriter,
     merger: Merger,
     chunks: Iterator[list[MappedRow]],
     statistics: _Statistics,
     progress: Progress | None,
 ) -> None:
-    """Merge and write each chunk: pipelined on PostgreSQL, one after the other elsewhere."""
+    """Merge and write each chunk: pipelined on PostgreSQL, one after the other elsewhere.
+    Before each chunk the job may stop (cancelled, worker stopping, lease lost): what committed
+    stays, and a resumed run starts after it."""
     channel_id = job.channel_id
     if can_pipeline(writer):
         with WritePipeline(writer, lease) as pipeline:
             for chunk in chunks:
+                held.checkpoint()
                 statistics.before(len(chunk))
                 pipeline.submit(merger.apply_chunk(channel_id, chunk, pipeline.pending()))
                 _report(job, progress)
     else:
         for chunk in chunks:
+            held.checkpoint()
             statistics.before(len(chunk))
             writer.write(merger.apply_chunk(channel_id, chunk), lease)
             _report(job, progress)
@@ -164,12 +171,15 @@ def _report(job: ImportJob, progress: Progress | None) -> None:
         progress(job)
 
 
-def _finish(job: ImportJob, lease: locking.Lease) -> None:
+def _finish(job: ImportJob, lease: jobs.Lease, *, status: str) -> None:
+    """End the job (succeeded, or cancelled with what committed): failure log, counts, the
+    activity entry and the bot message."""
     job.refresh_from_db()
     paths = write_failure_logs(job)
-    ended = locking.release(
+    ended = jobs.release(
         lease,
-        status=ImportStatus.SUCCEEDED,
+        status=status,
+        **({"error": ""} if status == ImportStatus.SUCCEEDED else {}),
         failure_log_csv=paths.csv if paths else "",
         failure_log_xlsx=paths.xlsx if paths else "",
         failure_log_expires_at=(
@@ -177,7 +187,7 @@ def _finish(job: ImportJob, lease: locking.Lease) -> None:
         ),
     )
     if not ended:
-        raise locking.LeaseLost(f"import #{job.pk} was taken over while finishing")
+        raise jobs.LeaseLost(f"import #{job.pk} was taken over while finishing")
     job.refresh_from_db()
     activity_record(
         channel=job.channel,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from crm.models import LeasedJob
+
 
 class ImportKind(models.TextChoices):
     MEMBER = "member", "Members"
@@ -34,7 +36,7 @@ class ImportStatus(models.TextChoices):
 ACTIVE_STATUSES = (ImportStatus.QUEUED, ImportStatus.RUNNING)
 
 
-class ImportJob(models.Model):
+class ImportJob(LeasedJob):
     """One import of one file into one channel (R2.19), from upload to its counts."""
 
     channel = models.ForeignKey("crm.Channel", on_delete=models.CASCADE, related_name="imports")
@@ -71,11 +73,6 @@ class ImportJob(models.Model):
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
-
-    # Fencing: the worker that claimed the job writes only while its token is the job's.
-    lease_token = models.UUIDField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
 
     failure_log_csv = models.CharField(max_length=500, blank=True)
     failure_log_xlsx = models.CharField(max_length=500, blank=True)
@@ -205,7 +202,7 @@ class ImportCheck(models.Model):
     """The whole-file check of a draft import (R2.9, R2.6): a dry run that writes no customer.
 
     One per job; checking again (after a mapping change) replaces the token, and a run whose
-    token is no longer the check's stops writing, like the import's lease (importer.locking).
+    token is no longer the check's stops writing, like the import's lease (crm.jobs).
     """
 
     channel = models.ForeignKey("crm.Channel", on_delete=models.CASCADE, related_name="+")

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from openpyxl import Workbook
 
 from crm.models import InboxMessage, Membership, Role
@@ -83,6 +84,17 @@ def import_finished(job: ImportJob) -> None:
         )
         if job.failed:
             body += " Download the failure log to fix and re-upload the failed rows."
+    elif job.status == ImportStatus.CANCELLED:
+        title = gettext("Import of %(file)s cancelled") % {"file": job.filename}
+        body = gettext(
+            "It stopped before the end; what it imported stays: %(created)s created,"
+            " %(updated)s updated, %(failed)s failed (%(rows)s rows)."
+        ) % {
+            "created": f"{job.created:,}",
+            "updated": f"{job.updated:,}",
+            "failed": f"{job.failed:,}",
+            "rows": f"{job.rows_done:,}",
+        }
     else:
         title = f"Import of {job.filename} failed"
         body = job.error or "The import could not run."

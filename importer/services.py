@@ -1,4 +1,4 @@
-"""Import write services: create a job from an uploaded file, start it, reap dead ones."""
+"""Import write services: create a job from an uploaded file, start it, cancel it."""
 
 from __future__ import annotations
 
@@ -11,16 +11,17 @@ from typing import IO
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
-from config.celery import queue, queue_on_commit
+from config.celery import queue_on_commit
+from crm import jobs
 from crm.models import Channel
 from crm.selectors import profile_keys_by_name
 from crm.types import Actor, manager_or_none
-from importer import locking
+from importer.jobs import IMPORTS, active_import, enqueue
 from importer.mapping import build_plan
 from importer.models import EmptyPolicy, ImportJob, ImportKind, ImportStatus
 from importer.reading import open_table
-from importer.report import import_finished
 
 
 def _check_permission(channel: Channel, by: Actor) -> None:
@@ -131,29 +132,23 @@ def import_start(*, job: ImportJob, dispatch: bool = True) -> ImportJob:
     Raises ImportLocked at once when another import of the channel is queued or running.
     """
     _reap_if_dead(job.channel_id)
-    locking.enqueue(job)
+    enqueue(job)
     if dispatch:
         queue_on_commit("importer.run_import", job.pk)
     return job
 
 
 def _reap_if_dead(channel_id: int) -> None:
-    """A dead worker's job that has used its attempts no longer holds the channel."""
-    active = locking.active_import(channel_id)
-    if active is not None and active in locking.stale_jobs():
-        imports_reap()
+    """A dead worker's job that has used its attempts no longer holds the channel (workers
+    reap every few seconds; this covers a channel whose import ran in a killed command)."""
+    if active_import(channel_id) is not None:
+        jobs.reap(IMPORTS)
 
 
-def imports_reap() -> list[int]:
-    """Resume stale jobs (their worker died) or fail those out of attempts. Returns resumed ids."""
-    resumed = []
-    for job in locking.stale_jobs():
-        if job.attempts >= locking.max_attempts():
-            reason = f"the import stopped {job.attempts} times (worker lost); it was abandoned"
-            if locking.fail_abandoned(job, reason):
-                job.refresh_from_db()
-                import_finished(job)
-        else:
-            queue("importer.run_import", job.pk)
-            resumed.append(job.pk)
-    return resumed
+def import_cancel(*, job: ImportJob, by: Actor) -> str:
+    """Cancel an import (R2.24): a queued one, or one whose worker died, ends now and frees the
+    channel (``"cancelled"``); a running one stops at its next chunk boundary, keeping what it
+    committed (``"requested"``); ``"over"`` when it had already ended."""
+    _check_permission(job.channel, by)
+    who = by.get_username() if by is not None else gettext("the command line")
+    return jobs.cancel(IMPORTS, job.pk, error=gettext("Cancelled by %(who)s.") % {"who": who})

@@ -7,17 +7,11 @@ from celery import shared_task
 from importer.check import check_run
 from importer.engine import run_import
 from importer.report import purge_abandoned_drafts, purge_failure_logs
-from importer.services import imports_reap
 
 
 @shared_task(name="importer.run_import", acks_late=True, reject_on_worker_lost=True)
 def run_import_task(job_id: int) -> str:
     return run_import(job_id).status
-
-
-@shared_task(name="importer.reap_stale_imports")
-def reap_stale_imports_task() -> list[int]:
-    return imports_reap()
 
 
 @shared_task(name="importer.purge_failure_logs")

@@ -31,6 +31,7 @@ urlpatterns = [
     path("<slug:slug>/<int:job_id>/settings/", v(run.settings_step), name="settings"),
     path("<slug:slug>/<int:job_id>/confirm/", v(run.confirm), name="confirm"),
     path("<slug:slug>/<int:job_id>/progress/", v(run.progress), name="progress"),
+    path("<slug:slug>/<int:job_id>/cancel/", v(run.cancel), name="cancel"),
     path(
         "<slug:slug>/<int:job_id>/failures.<str:fmt>",
         v(run.failures),

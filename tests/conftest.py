@@ -157,12 +157,15 @@ def child_env(**extra: str) -> dict[str, str]:
 WORKER_QUEUE = "contacts-test-worker"
 
 
-def start_worker(settings: Any, name: str = "worker", **env: str) -> subprocess.Popen[bytes]:
-    """A real Celery worker process on the test database, reading only the test queue."""
+def start_worker(
+    settings: Any, name: str = "worker", *, module: str = "celery", **env: str
+) -> subprocess.Popen[bytes]:
+    """A real Celery worker process on the test database, reading only the test queue
+    (``module="tests.slow_worker"``: one whose jobs the test slows down)."""
     log = open(Path(settings.MEDIA_ROOT).parent / f"{name}.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
         [
-            *(sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo"),
+            *(sys.executable, "-m", module, "-A", "config", "worker", "--pool=solo"),
             *("--loglevel=INFO", "-Q", WORKER_QUEUE, "-n", f"{name}@%h"),
             *("--without-heartbeat", "--without-mingle", "--without-gossip"),
         ],

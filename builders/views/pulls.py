@@ -14,7 +14,7 @@ from builders.installations import webhook_path
 from builders.models import BuilderInstallation, BuilderPull
 from builders.pulls import builder_pull_dispatch, builder_pull_request, pull_sync
 from builders.registry import builder_for
-from importer.locking import ImportLocked
+from importer.jobs import ImportLocked
 from importer.views.common import import_channel
 
 

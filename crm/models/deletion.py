@@ -5,8 +5,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from crm.models.jobs import LeasedJob
 
-class DeletionJob(models.Model):
+
+class DeletionJob(LeasedJob):
     """What to delete (``criteria``), how far it got, and who asked.
 
     ``criteria`` is ``{"ids": [...]}`` or ``{"filter": {<CustomerFilter params>}}``, with
@@ -20,6 +22,7 @@ class DeletionJob(models.Model):
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
 
     channel = models.ForeignKey("crm.Channel", on_delete=models.CASCADE, related_name="+")
     requested_by = models.ForeignKey(
@@ -32,9 +35,6 @@ class DeletionJob(models.Model):
     deleted = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     error = models.TextField(blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    lease = models.CharField(max_length=32, blank=True)  # the worker that holds the job
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -55,7 +55,7 @@ class DeletionJob(models.Model):
 
     @property
     def done(self) -> bool:
-        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED, self.Status.CANCELLED)
 
     @property
     def percent(self) -> int:

@@ -8,16 +8,15 @@ and show as from a deleted customer (R3.2). The row itself is deleted, so a dele
 boots again is a new customer (R3.3).
 
 Deleting is set-based (chunks of ids, one statement per table), never ``.delete()`` per object.
-Large deletions are a ``DeletionJob`` run by a Celery task, chunk by chunk, each chunk one
-transaction fenced by the job's lease; running a job again resumes it (what still matches).
+Large deletions are a ``DeletionJob`` run by a Celery task under the job runtime (``crm.jobs``),
+chunk by chunk, each chunk one transaction fenced by the job's lease; running a job again
+resumes it (what still matches).
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import timedelta
 from itertools import islice
 from typing import Any, cast
 
@@ -25,13 +24,12 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
-from django.db.models import F, Max, Q, QuerySet, Value
+from django.db.models import F, Max, QuerySet
 from django.db.models.fields.reverse_related import ForeignObjectRel
-from django.db.models.functions import Coalesce
-from django.utils import timezone
 from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 
 from config.celery import queue, queue_on_commit
+from crm import jobs
 from crm.hooks import customers_purged
 from crm.models import ActivityLog, Channel, Customer, DeletionJob
 from crm.selectors import contacts_matching
@@ -44,7 +42,7 @@ Progress = Callable[[DeletionJob], None]
 
 
 def chunk_size() -> int:
-    return int(getattr(settings, "DELETE_CHUNK_ROWS", 5000))
+    return int(settings.DELETE_CHUNK_ROWS)
 
 
 def inline_max() -> int:
@@ -52,15 +50,31 @@ def inline_max() -> int:
     return int(getattr(settings, "DELETE_INLINE_MAX", 1000))
 
 
-def stale_after() -> timedelta:
-    return timedelta(seconds=int(getattr(settings, "DELETE_STALE_SECONDS", 60)))
-
-
 MAX_ATTEMPTS = 3
 
 
-class LeaseLost(Exception):
-    """Another worker took the job over: this one must stop writing."""
+def _dispatch(job_id: int) -> None:
+    queue("crm.run_deletion", job_id)
+
+
+def _ended(job: DeletionJob) -> None:
+    _log(DeletionJob.objects.select_related("channel", "requested_by").get(pk=job.pk))
+
+
+DELETIONS = jobs.register(
+    jobs.JobKind(
+        name="deletion",
+        model=DeletionJob,
+        queued=DeletionJob.Status.QUEUED,
+        running=DeletionJob.Status.RUNNING,
+        failed=DeletionJob.Status.FAILED,
+        cancelled=DeletionJob.Status.CANCELLED,
+        stale_seconds=lambda: settings.DELETE_STALE_SECONDS,
+        max_attempts=lambda: MAX_ATTEMPTS,
+        dispatch=_dispatch,
+        ended=_ended,
+    )
+)
 
 
 # --- the set-based core -----------------------------------------------------------------------
@@ -280,44 +294,17 @@ def customers_delete(
 
 
 # --- running a job ----------------------------------------------------------------------------
-def _claim(job_id: int) -> str | None:
-    """Take the job (queued, or running without a heartbeat) with one conditional UPDATE."""
-    token = uuid.uuid4().hex
-    now = timezone.now()
-    claimed = DeletionJob.objects.filter(
-        Q(status=DeletionJob.Status.QUEUED)
-        | Q(status=DeletionJob.Status.RUNNING, heartbeat_at__lt=now - stale_after()),
-        pk=job_id,
-        attempts__lt=MAX_ATTEMPTS,
-    ).update(
-        status=DeletionJob.Status.RUNNING,
-        lease=token,
-        heartbeat_at=now,
-        attempts=F("attempts") + 1,
-        started_at=Coalesce(F("started_at"), Value(now)),
-    )
-    return token if claimed else None
-
-
-def _fenced(job: DeletionJob, lease: str) -> QuerySet[DeletionJob]:
-    return DeletionJob.objects.filter(pk=job.pk, lease=lease, status=DeletionJob.Status.RUNNING)
-
-
-def _delete_chunk(job: DeletionJob, lease: str, ids: list[int]) -> int:
+def _delete_chunk(job: DeletionJob, lease: jobs.Lease, ids: list[int]) -> int:
     with transaction.atomic():
-        if not _fenced(job, lease).update(heartbeat_at=timezone.now()):
-            raise LeaseLost
         deleted = purge_customers(channel_id=job.channel_id, ids=ids)
-        DeletionJob.objects.filter(pk=job.pk).update(deleted=F("deleted") + deleted)
+        jobs.fence(lease, deleted=F("deleted") + deleted)  # else the chunk rolls back
     return deleted
 
 
-def _finish(job: DeletionJob, lease: str, status: str, error: str = "") -> None:
+def _finish(job: DeletionJob, lease: jobs.Lease, status: str, **updates: str) -> None:
     with transaction.atomic():
-        if not _fenced(job, lease).update(
-            status=status, error=error, finished_at=timezone.now(), lease=""
-        ):
-            raise LeaseLost
+        if not jobs.release(lease, status=status, **updates):
+            raise jobs.LeaseLost(f"deletion #{job.pk} was taken over while finishing")
         job.refresh_from_db()
         _log(job)
 
@@ -338,49 +325,28 @@ def _log(job: DeletionJob) -> None:
 def deletion_job_run(job_id: int, *, progress: Progress | None = None) -> DeletionJob:
     """Run (or resume) one deletion job; returns it as it stands afterwards. Safe to call twice:
     a job another worker holds, or one that is done, is left alone."""
-    lease = _claim(job_id)
+    lease = jobs.claim(DELETIONS, job_id)
     job = DeletionJob.objects.select_related("channel", "requested_by").get(pk=job_id)
     if lease is None:
         return job
-    try:
-        for ids in _chunks(job):
-            if not _delete_chunk(job, lease, ids):
-                break  # nothing of the chunk could be deleted: never loop on it
-            if progress is not None:
-                job.refresh_from_db(fields=["deleted"])
-                progress(job)
-        _finish(job, lease, DeletionJob.Status.SUCCEEDED)
-    except ValidationError as exc:  # the filter is no longer valid (its import tag is gone)
-        reasons = (
-            [f"{key}: {' '.join(v)}" for key, v in exc.message_dict.items()]
-            if hasattr(exc, "error_dict")
-            else exc.messages
-        )
-        _finish(job, lease, DeletionJob.Status.FAILED, error=" ".join(reasons))
-    except LeaseLost:
-        log.warning("deletion #%s: lease lost, another worker carries on", job_id)
+    with jobs.holding(lease) as held:
+        try:
+            for ids in _chunks(job):
+                held.checkpoint()
+                if not _delete_chunk(job, lease, ids):
+                    break  # nothing of the chunk could be deleted: never loop on it
+                if progress is not None:
+                    job.refresh_from_db(fields=["deleted"])
+                    progress(job)
+            _finish(job, lease, DeletionJob.Status.SUCCEEDED, error="")
+        except jobs.JobCancelled:
+            _finish(job, lease, DeletionJob.Status.CANCELLED)
+        except ValidationError as exc:  # the filter is no longer valid (its import tag is gone)
+            reasons = (
+                [f"{key}: {' '.join(v)}" for key, v in exc.message_dict.items()]
+                if hasattr(exc, "error_dict")
+                else exc.messages
+            )
+            _finish(job, lease, DeletionJob.Status.FAILED, error=" ".join(reasons))
     job.refresh_from_db()
     return job
-
-
-def deletion_jobs_reap() -> list[int]:
-    """Jobs whose worker went silent: resumed elsewhere, or failed after MAX_ATTEMPTS."""
-    limit = timezone.now() - stale_after()
-    silent = DeletionJob.objects.filter(
-        Q(status=DeletionJob.Status.RUNNING, heartbeat_at__lt=limit)
-        | Q(status=DeletionJob.Status.QUEUED, created_at__lt=limit)
-    )
-    for job in silent.filter(attempts__gte=MAX_ATTEMPTS).select_related("channel", "requested_by"):
-        with transaction.atomic():
-            if DeletionJob.objects.filter(pk=job.pk, status=job.status, lease=job.lease).update(
-                status=DeletionJob.Status.FAILED,
-                error=f"the worker stopped {MAX_ATTEMPTS} times",
-                finished_at=timezone.now(),
-                lease="",
-            ):
-                job.refresh_from_db()
-                _log(job)
-    resumed = list(silent.filter(attempts__lt=MAX_ATTEMPTS).values_list("pk", flat=True))
-    for job_id in resumed:
-        queue("crm.run_deletion", job_id)
-    return resumed

@@ -6,18 +6,21 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.views.decorators.http import require_POST
 
 from importer.check import check_is_current, check_of, check_start
 from importer.forms import SettingsForm
-from importer.locking import ImportLocked, active_import
+from importer.jobs import ImportLocked, active_import
 from importer.models import ImportJob, ImportStatus
-from importer.services import import_configure, import_start
+from importer.services import import_cancel, import_configure, import_start
 from importer.templates_download import TEMPLATES, template_csv, template_xlsx
 from importer.views.common import channel_job, import_channel, page
 from importer.wizard import (
@@ -160,6 +163,22 @@ def progress(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
     job = channel_job(request, slug, job_id)
     context = {"job": job, "progress": progress_of(job), "channel": job.channel}
     return TemplateResponse(request, "importer/_progress.html", context)
+
+
+@require_POST
+def cancel(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
+    """Cancel from the import's page or the import log (R2.24)."""
+    job = channel_job(request, slug, job_id)
+    outcome = import_cancel(job=job, by=request.user)
+    notes = {
+        "cancelled": gettext("Import #%(id)s is cancelled; the channel is free."),
+        "requested": gettext(
+            "Import #%(id)s stops at its next chunk; what it imported so far stays."
+        ),
+        "over": gettext("Import #%(id)s had already ended."),
+    }
+    messages.info(request, notes[outcome] % {"id": job.pk})
+    return redirect("importer:job", slug, job.pk)
 
 
 def contacts_url(job: ImportJob) -> str:

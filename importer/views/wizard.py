@@ -18,7 +18,7 @@ from crm.selectors import channels_for_user, profile_keys_by_name
 from crm.services.profile_keys import profile_key_create
 from importer.check import check_start
 from importer.forms import KeyCreateForm, MappingForm, StartForm, UploadForm, key_label
-from importer.locking import active_import
+from importer.jobs import active_import
 from importer.mapping import MappingError
 from importer.mapping_templates import mapping_template_save, templates_for
 from importer.models import ImportJob, ImportStatus

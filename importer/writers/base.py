@@ -16,9 +16,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from crm import jobs
 from crm.models import ActivityLog, Channel, Customer, ImportTag
 from crm.services.unification import unify_member_with_leads
-from importer import locking
 from importer.apply import ChunkResult
 from importer.mapping import MappedRow
 from importer.models import ImportJob
@@ -69,7 +69,7 @@ class ChunkWriter:
         """Work done ahead of the chunk's transaction (in the write pipeline, by the main
         thread while the writer thread commits the chunk before)."""
 
-    def write(self, result: ChunkResult, lease: locking.Lease) -> None:
+    def write(self, result: ChunkResult, lease: jobs.Lease) -> None:
         now = self._now(result)
         with transaction.atomic():
             self._begin()
@@ -81,7 +81,7 @@ class ChunkWriter:
             self._audit(result.targets)
             if self.job.kind == "member":
                 self._unify(result.targets)
-            locking.fence(
+            jobs.fence(
                 lease,
                 position=result.last_row,
                 rows_done=F("rows_done") + result.rows,

@@ -19,9 +19,9 @@ import orjson
 from django.db import connection
 from django.utils import timezone
 
+from crm import jobs
 from crm.models import Customer, CustomerImportTag
 from crm.models.profile_keys import BUILTIN_FIELDS
-from importer import locking
 from importer.apply import ChunkResult
 from importer.mapping import MappedRow
 from importer.models import ImportFailure, ImportJournal
@@ -167,7 +167,7 @@ class CopyWriter(ChunkWriter):
         ]
         result.prepared = _Prepared(now=now, created="".join(created), changed="".join(changed))
 
-    def write(self, result: ChunkResult, lease: locking.Lease) -> None:
+    def write(self, result: ChunkResult, lease: jobs.Lease) -> None:
         if result.prepared is None:
             self.prepare(result)
         self._prepared = result.prepared

@@ -15,14 +15,14 @@ from types import TracebackType
 
 from django.db import connection
 
-from importer import locking
+from crm import jobs
 from importer.apply import ChunkResult
 from importer.resolve import Target
 from importer.writers.base import ChunkWriter
 
 
 class WritePipeline:
-    def __init__(self, writer: ChunkWriter, lease: locking.Lease) -> None:
+    def __init__(self, writer: ChunkWriter, lease: jobs.Lease) -> None:
         self.writer = writer
         self.lease = lease
         self._queue: queue.Queue[tuple[int, ChunkResult] | None] = queue.Queue(maxsize=1)

@@ -16,7 +16,7 @@ from pytest_httpserver import HTTPServer
 from builders.models import BuilderInstallation, BuilderPull, PullStatus
 from builders.pulls import builder_pull_request, builder_pull_run
 from crm.models import Channel, Customer
-from importer.locking import ImportLocked
+from importer.jobs import ImportLocked
 from importer.models import ImportFailure, ImportJob
 from tests.builders.conftest import Install, member
 from tests.builders.fakes import FakeCafe24, FakeShopify, cafe24_customer, shopify_customer

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import uuid
 from datetime import timedelta
 from io import StringIO
 from pathlib import Path
@@ -15,8 +16,9 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from builders.models import BuilderInstallation, BuilderPull, PullStatus, WebhookReceipt
-from builders.pulls import MAX_ATTEMPTS, builder_pull_request, pulls_reap
+from builders.pulls import MAX_ATTEMPTS, PULLS, builder_pull_request
 from builders.webhooks import receipts_purge
+from crm import jobs
 from crm.models import Channel, Customer
 from tests.builders.conftest import Install, member, payload, post
 
@@ -69,6 +71,10 @@ def test_old_receipts_are_purged(channel: Channel, install: Install) -> None:
     assert list(WebhookReceipt.objects.values_list("topic", flat=True)) == ["MEMBER_WITHDRAW"]
 
 
+def pull_reaped() -> list[int]:
+    return jobs.reap(PULLS)  # what every worker's reaper does every few seconds
+
+
 def test_a_pull_whose_worker_died_is_resumed_then_given_up(
     channel: Channel, install: Install, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -76,13 +82,16 @@ def test_a_pull_whose_worker_died_is_resumed_then_given_up(
     pull = builder_pull_request(channel=channel, platform="shopify", by=None)
     silent = timezone.now() - timedelta(hours=1)
     BuilderPull.objects.filter(pk=pull.pk).update(
-        status=PullStatus.FETCHING, heartbeat_at=silent, attempts=1, lease="dead"
+        status=PullStatus.FETCHING, heartbeat_at=silent, attempts=1, lease_token=uuid.uuid4()
     )
     dispatched: list[int] = []
     monkeypatch.setattr("builders.tasks.run_pull_task.delay", dispatched.append)
-    assert pulls_reap() == [pull.pk] and dispatched == [pull.pk]
-    BuilderPull.objects.filter(pk=pull.pk).update(attempts=MAX_ATTEMPTS)
-    assert pulls_reap() == []
+    assert pull_reaped() == [pull.pk] and dispatched == [pull.pk]
+    assert pull_reaped() == []  # queued again: a worker takes it (not dead)
+    BuilderPull.objects.filter(pk=pull.pk).update(
+        status=PullStatus.FETCHING, heartbeat_at=silent, attempts=MAX_ATTEMPTS
+    )
+    assert pull_reaped() == []
     pull.refresh_from_db()
     assert pull.status == PullStatus.FAILED and "stopped" in pull.error
 

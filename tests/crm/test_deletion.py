@@ -14,6 +14,7 @@ from django.utils import timezone
 from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import assign_perm
 
+from crm import jobs
 from crm.models import (
     ActivityLog,
     Call,
@@ -33,10 +34,10 @@ from crm.models import (
 from crm.selectors import channel_mu, channel_mu_counted
 from crm.services import deletion
 from crm.services.deletion import (
+    DELETIONS,
     customer_delete,
     customers_delete,
     deletion_job_run,
-    deletion_jobs_reap,
     deletion_preview,
 )
 from importer.models import ImportJob, ImportJournal
@@ -307,7 +308,7 @@ def test_r3_1_a_job_whose_worker_died_is_resumed_and_counts_stay_exact(
     assert (job.status, job.deleted) == ("running", 2)
     assert deletion_job_run(job.pk).status == "running"  # still leased: left alone
     DeletionJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
-    assert deletion_jobs_reap() == [job.pk]  # eager Celery: resumed here
+    assert jobs.reap(DELETIONS) == [job.pk]  # eager Celery: resumed here
     job.refresh_from_db()
     assert (job.status, job.deleted, job.attempts) == ("succeeded", 5, 2)
     assert ActivityLog.objects.filter(action="customer.delete").count() == 1
@@ -325,7 +326,7 @@ def test_r3_1_a_job_that_keeps_dying_is_failed_and_logged(
     DeletionJob.objects.filter(pk=job.pk).update(
         status="running", attempts=3, heartbeat_at=timezone.now() - timedelta(hours=1)
     )
-    assert deletion_jobs_reap() == []
+    assert jobs.reap(DELETIONS) == []
     job.refresh_from_db()
     assert job.status == "failed" and "3 times" in job.error
     assert ActivityLog.objects.get(action="customer.delete").detail["status"] == "failed"

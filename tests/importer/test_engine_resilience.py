@@ -19,10 +19,10 @@ from django.db import connections
 from crm.models import Channel, Customer, CustomerImportTag
 from crm.services.channels import channel_create
 from importer.engine import run_import
-from importer.locking import ImportLocked
+from importer.jobs import ImportLocked
 from importer.models import ImportJob, ImportJournal
 from importer.services import import_configure, import_create, import_start
-from tests.conftest import child_env, make_user, start_worker, stop_worker
+from tests.conftest import child_env, make_user
 from tests.importer.conftest import write_csv
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -215,45 +215,3 @@ def test_r2_14_pipelined_writes_count_a_repeated_customer_once(
         ("m2", "y", None, True, True),
     ]
     assert ImportJournal.objects.filter(job=job).count() == 2
-
-
-@pytest.mark.redis
-def test_r2_17_worker_killed_mid_import_another_worker_finishes_it(
-    two_channels: Any, tmp_path: Path, settings: Any, worker_queue: None
-) -> None:
-    if not settings.REDIS_URL:
-        pytest.skip("needs REDIS_URL")
-    crashy, steady = two_channels
-    path = big_file(tmp_path, 6000)
-    first = start_worker(settings, "doomed", IMPORT_CHUNK_ROWS="200")
-    try:
-        job = draft(crashy, path)
-        import_start(job=job)
-        _wait_for(lambda: ImportJob.objects.get(pk=job.pk).position > 1000, timeout=90)
-    finally:
-        first.send_signal(signal.SIGKILL)
-        first.wait()
-    job.refresh_from_db()
-    assert job.status == "running" and job.position < 6003
-    settings.IMPORT_STALE_SECONDS = 1
-    second = start_worker(settings, "rescuer", IMPORT_STALE_SECONDS="1")
-    try:
-        time.sleep(1.1)
-        from importer.services import imports_reap
-
-        assert imports_reap() == [job.pk]  # what Celery beat does every 30 s
-        _wait_for(lambda: ImportJob.objects.get(pk=job.pk).status == "succeeded", timeout=120)
-    finally:
-        stop_worker(second)
-    clean = draft(steady, path)
-    import_start(job=clean, dispatch=False)
-    clean = run_import(clean.pk)
-    job.refresh_from_db()
-    assert (job.created, job.updated, job.failed, job.rows_done) == (
-        clean.created,
-        clean.updated,
-        clean.failed,
-        clean.rows_done,
-    )
-    assert snapshot(crashy) == snapshot(steady)
-    assert job.attempts == 2

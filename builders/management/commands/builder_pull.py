@@ -15,7 +15,7 @@ from builders.models import BuilderPull
 from builders.pulls import builder_pull_request, builder_pull_run
 from builders.registry import pull_platforms
 from crm.models import Channel
-from importer.locking import ImportLocked
+from importer.jobs import ImportLocked
 from importer.models import ImportJob
 
 

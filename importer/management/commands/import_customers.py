@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from crm.models import Channel
 from importer.engine import run_import
-from importer.locking import ImportLocked
+from importer.jobs import ImportLocked
 from importer.mapping import MappingError
 from importer.models import ImportJob
 from importer.reading import FileRefused

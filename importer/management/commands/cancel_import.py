@@ -1,0 +1,79 @@
+"""`cancel_import SLUG IMPORT_ID` (R2.24): stop an import at its next chunk boundary, keeping what
+it committed, and free the channel."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from importer.models import ImportJob
+from importer.services import import_cancel
+
+
+class Command(BaseCommand):
+    help = "Cancel a queued or running import: it stops at its next chunk, keeping what it wrote."
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("slug")
+        parser.add_argument("import_id", type=int)
+        parser.add_argument("--manager", default=None, help="username of the cancelling manager")
+        parser.add_argument(
+            "--wait",
+            type=float,
+            default=60.0,
+            metavar="SECONDS",
+            help="wait this long for a running import to stop (default 60; 0: do not wait)",
+        )
+        parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        job = ImportJob.objects.filter(channel__slug=opts["slug"], pk=opts["import_id"]).first()
+        if job is None or job.status == "draft":
+            raise CommandError(f"no import #{opts['import_id']} in channel {opts['slug']!r}")
+        manager = None
+        if opts["manager"]:
+            manager = get_user_model().objects.filter(username=opts["manager"]).first()
+            if manager is None:
+                raise CommandError(f"no manager {opts['manager']!r}")
+        try:
+            outcome = import_cancel(job=job, by=manager)
+        except PermissionDenied as exc:
+            raise CommandError(str(exc)) from None
+        deadline = time.monotonic() + opts["wait"]
+        while outcome == "requested" and time.monotonic() < deadline:
+            time.sleep(0.5)
+            job.refresh_from_db()
+            if not job.active:
+                outcome = "cancelled" if job.status == "cancelled" else "over"
+        job.refresh_from_db()
+        if opts["json"]:
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "outcome": outcome,
+                        "status": job.status,
+                        "created": job.created,
+                        "updated": job.updated,
+                        "failed": job.failed,
+                        "rows_done": job.rows_done,
+                    }
+                )
+            )
+        elif outcome == "requested":
+            self.stdout.write(
+                f"import #{job.pk}: cancel requested; it stops at its next chunk"
+                f" ({job.rows_done:,} rows done so far)"
+            )
+        else:
+            self.stdout.write(
+                f"import #{job.pk} {job.status}: {job.created:,} created, {job.updated:,} updated,"
+                f" {job.failed:,} failed ({job.rows_done:,} rows)"
+            )
+        if outcome == "over" and job.status != "cancelled":
+            raise CommandError(f"import #{job.pk} had already ended ({job.status})")

@@ -1,0 +1,94 @@
+"""R2.24: a manager cancels an import from the import log or the command line; it stops at its
+next chunk, keeps what it committed, frees the channel and says so in the import log."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from crm.models import Channel, Customer, InboxMessage
+from importer.engine import run_import
+from importer.models import ImportJob
+from importer.services import import_cancel, import_configure, import_create, import_start
+from tests.importer.conftest import write_csv
+from tests.importer.wizard_support import client_for, url
+
+pytestmark = pytest.mark.django_db
+
+HEAD = ["memberId", "name", "unsubscribeEmail", "unsubscribeTexting"]
+
+
+def queued_import(channel: Channel, folder: Path, rows: int, by: Any = None) -> ImportJob:
+    body = [[f"m{i}", f"고객{i}", "false", "true"] for i in range(rows)]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = write_csv(folder / "members.csv", [HEAD, *body])
+    with open(path, "rb") as fh:
+        job = import_create(channel=channel, by=by, source=fh, filename=path.name, kind="member")
+    import_configure(job=job, mapping={h: h for h in HEAD})
+    return import_start(job=job, dispatch=False)
+
+
+def test_r2_24_cancel_mid_import_keeps_what_committed_and_frees_the_channel(
+    channel: Channel, owner: Any, tmp_path: Path, settings: Any
+) -> None:
+    settings.IMPORT_CHUNK_ROWS = 10
+    job = queued_import(channel, tmp_path / "a", 100, by=owner)
+    seen: list[int] = []
+
+    def progress(current: ImportJob) -> None:
+        seen.append(current.rows_done)
+        if current.rows_done == 30:  # the manager clicks "Cancel import" here
+            assert import_cancel(job=current, by=owner) == "requested"
+
+    job = run_import(job.pk, progress=progress)
+    assert seen == [10, 20, 30]  # no chunk after the one being written
+    assert (job.status, job.created, job.rows_done) == ("cancelled", 30, 30)
+    assert job.error == "Cancelled by owner."
+    assert Customer.objects.filter(channel=channel).count() == 30
+    message = InboxMessage.objects.get(recipient=owner)
+    assert "cancelled" in message.title and "30 created" in message.body
+    # The channel is free: the next import starts at once.
+    assert queued_import(channel, tmp_path / "b", 5).status == "queued"
+
+
+def test_r2_24_a_queued_import_is_cancelled_at_once(
+    channel: Channel, owner: Any, tmp_path: Path
+) -> None:
+    job = queued_import(channel, tmp_path / "a", 5)
+    assert import_cancel(job=job, by=owner) == "cancelled"
+    assert run_import(job.pk).status == "cancelled"  # its task, delivered late, does nothing
+    assert Customer.objects.filter(channel=channel).count() == 0
+    assert import_cancel(job=job, by=owner) == "over"
+
+
+def test_r2_24_cancel_import_command(channel: Channel, tmp_path: Path) -> None:
+    job = queued_import(channel, tmp_path / "a", 5)
+    out = io.StringIO()
+    call_command("cancel_import", channel.slug, str(job.pk), "--json", stdout=out)
+    assert json.loads(out.getvalue())["status"] == "cancelled"
+    with pytest.raises(CommandError, match="no import #999"):
+        call_command("cancel_import", channel.slug, "999")
+    done = queued_import(channel, tmp_path / "b", 5)
+    run_import(done.pk)
+    with pytest.raises(CommandError, match="already ended"):
+        call_command("cancel_import", channel.slug, str(done.pk), stdout=io.StringIO())
+
+
+def test_r2_24_cancel_from_the_import_log_needs_the_import_permission(
+    channel: Channel, owner: Any, agent: Any, tmp_path: Path
+) -> None:
+    job = queued_import(channel, tmp_path / "a", 5)
+    log_page = client_for(owner).get(url("log", channel))
+    assert url("cancel", channel, job) in log_page.content.decode()
+    assert client_for(agent).post(url("cancel", channel, job)).status_code == 403
+    assert client_for(owner).get(url("cancel", channel, job)).status_code == 405
+    answer = client_for(owner).post(url("cancel", channel, job), follow=True)
+    job.refresh_from_db()
+    assert job.status == "cancelled"
+    assert "is cancelled; the channel is free" in answer.content.decode()
+    assert "Cancelled by owner." in answer.content.decode()

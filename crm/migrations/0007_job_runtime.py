@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crm", "0005_leaner_import_writes"),
+        ("crm", "0006_channel_country_time_zone"),
     ]
 
     operations = [

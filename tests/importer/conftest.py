@@ -13,7 +13,9 @@ import pytest
 from django.core.management import call_command
 
 from crm.models import Channel
+from crm.services.channels import channel_create
 from crm.services.profile_keys import profile_key_create
+from tests.conftest import make_user
 
 Rows = Sequence[Sequence[object]]
 
@@ -64,3 +66,13 @@ def keys(channel: Channel) -> Channel:
     ]:
         profile_key_create(channel=channel, key=key, type=type_)
     return channel
+
+
+@pytest.fixture
+def two_channels(db: None) -> tuple[Channel, Channel]:
+    """Two channels of one owner: one an import is done to, one for a clean run to compare."""
+    owner = make_user("boss")
+    return (
+        channel_create(slug="crashy", name="Crashy", owner=owner).channel,
+        channel_create(slug="steady", name="Steady", owner=owner).channel,
+    )

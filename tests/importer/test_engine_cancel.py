@@ -71,7 +71,7 @@ def test_r2_24_cancel_import_command(channel: Channel, tmp_path: Path) -> None:
     out = io.StringIO()
     call_command("cancel_import", channel.slug, str(job.pk), "--json", stdout=out)
     assert json.loads(out.getvalue())["status"] == "cancelled"
-    with pytest.raises(CommandError, match="no import #999"):
+    with pytest.raises(CommandError, match="No import #999"):
         call_command("cancel_import", channel.slug, "999")
     done = queued_import(channel, tmp_path / "b", 5)
     run_import(done.pk)

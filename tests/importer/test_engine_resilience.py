@@ -17,12 +17,11 @@ import pytest
 from django.db import connections
 
 from crm.models import Channel, Customer, CustomerImportTag
-from crm.services.channels import channel_create
 from importer.engine import run_import
 from importer.jobs import ImportLocked
 from importer.models import ImportJob, ImportJournal
 from importer.services import import_configure, import_create, import_start
-from tests.conftest import child_env, make_user
+from tests.conftest import child_env
 from tests.importer.conftest import write_csv
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,15 +48,6 @@ def snapshot(channel: Channel) -> list[tuple[Any, ...]]:
         Customer.objects.filter(channel=channel).values_list(
             "member_id", "name", "email", "unsubscribe_email", "unsubscribe_texting"
         )
-    )
-
-
-@pytest.fixture
-def two_channels(db: None) -> tuple[Channel, Channel]:
-    owner = make_user("boss")
-    return (
-        channel_create(slug="crashy", name="Crashy", owner=owner).channel,
-        channel_create(slug="steady", name="Steady", owner=owner).channel,
     )
 
 

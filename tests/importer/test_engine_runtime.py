@@ -17,8 +17,7 @@ from django.core.management import call_command
 from django.db import connections
 
 from crm import jobs
-from crm.models import Channel, Customer, CustomerImportTag, DeletionJob
-from crm.services.channels import channel_create
+from crm.models import Customer, CustomerImportTag, DeletionJob
 from crm.services.deletion import customers_delete
 from importer.engine import run_import
 from importer.models import ImportJob
@@ -42,15 +41,6 @@ def stale(settings: Any) -> int:
         pytest.skip("needs REDIS_URL")
     settings.IMPORT_STALE_SECONDS = settings.DELETE_STALE_SECONDS = STALE
     return STALE
-
-
-@pytest.fixture
-def two_channels(db: None) -> tuple[Channel, Channel]:
-    owner = make_user("boss")
-    return (
-        channel_create(slug="crashy", name="Crashy", owner=owner).channel,
-        channel_create(slug="steady", name="Steady", owner=owner).channel,
-    )
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 90) -> float:

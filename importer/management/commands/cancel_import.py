@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext
 
 from importer.models import ImportJob
 from importer.services import import_cancel
@@ -35,12 +36,15 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         job = ImportJob.objects.filter(channel__slug=opts["slug"], pk=opts["import_id"]).first()
         if job is None or job.status == "draft":
-            raise CommandError(f"no import #{opts['import_id']} in channel {opts['slug']!r}")
+            raise CommandError(
+                gettext("No import #%(id)s in channel %(slug)s.")
+                % {"id": opts["import_id"], "slug": opts["slug"]}
+            )
         manager = None
         if opts["manager"]:
             manager = get_user_model().objects.filter(username=opts["manager"]).first()
             if manager is None:
-                raise CommandError(f"no manager {opts['manager']!r}")
+                raise CommandError(gettext("No manager %(name)s.") % {"name": opts["manager"]})
         try:
             outcome = import_cancel(job=job, by=manager)
         except PermissionDenied as exc:
@@ -67,13 +71,29 @@ class Command(BaseCommand):
             )
         elif outcome == "requested":
             self.stdout.write(
-                f"import #{job.pk}: cancel requested; it stops at its next chunk"
-                f" ({job.rows_done:,} rows done so far)"
+                gettext(
+                    "Import #%(id)s: cancel requested; it stops at its next chunk"
+                    " (%(rows)s rows done so far)."
+                )
+                % {"id": job.pk, "rows": f"{job.rows_done:,}"}
             )
         else:
             self.stdout.write(
-                f"import #{job.pk} {job.status}: {job.created:,} created, {job.updated:,} updated,"
-                f" {job.failed:,} failed ({job.rows_done:,} rows)"
+                gettext(
+                    "Import #%(id)s %(status)s: %(created)s created, %(updated)s updated,"
+                    " %(failed)s failed (%(rows)s rows)."
+                )
+                % {
+                    "id": job.pk,
+                    "status": job.get_status_display(),
+                    "created": f"{job.created:,}",
+                    "updated": f"{job.updated:,}",
+                    "failed": f"{job.failed:,}",
+                    "rows": f"{job.rows_done:,}",
+                }
             )
         if outcome == "over" and job.status != "cancelled":
-            raise CommandError(f"import #{job.pk} had already ended ({job.status})")
+            raise CommandError(
+                gettext("Import #%(id)s had already ended (%(status)s).")
+                % {"id": job.pk, "status": job.get_status_display()}
+            )

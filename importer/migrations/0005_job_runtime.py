@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("importer", "0003_leaner_import_writes"),
+        ("importer", "0004_default_country"),
     ]
 
     operations = [

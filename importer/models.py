@@ -73,6 +73,10 @@ class ImportJob(LeasedJob):
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
+    # R2.14/R2.7: leads unified into the imported members at once, and leads that have booted,
+    # unified when they log in as the member.
+    unified = models.PositiveIntegerField(default=0)
+    unify_later = models.PositiveIntegerField(default=0)
 
     failure_log_csv = models.CharField(max_length=500, blank=True)
     failure_log_xlsx = models.CharField(max_length=500, blank=True)

@@ -12,9 +12,10 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from openpyxl import Workbook
 
+from crm.display import count
 from crm.models import InboxMessage, Membership, Role
 from crm.spreadsheets import neutralise
 from importer.models import ImportFailure, ImportJob, ImportStatus
@@ -32,8 +33,9 @@ def _mapped_indexes(job: ImportJob) -> list[tuple[int, str]]:
     return [(i, job.mapping[h]) for i, h in enumerate(job.headers) if job.mapping.get(h)]
 
 
-def failure_rows(job: ImportJob) -> Iterator[list[str]]:
-    """The failure log as rows of text: the header row first (R2.15), neutralised."""
+def failure_rows(job: ImportJob) -> Iterator[list[object]]:
+    """The failure log's rows, the header row first (R2.15): the row number as a number (a
+    spreadsheet sorts and filters it as one), every other cell text, neutralised."""
     mapped = _mapped_indexes(job)
     yield [*HEAD, *(key for _, key in mapped)]
     failures = ImportFailure.objects.filter(job=job).order_by("row_number")
@@ -41,7 +43,7 @@ def failure_rows(job: ImportJob) -> Iterator[list[str]]:
         values: Sequence[str] = failure.values
         cells = [values[i] if i < len(values) else "" for i, _ in mapped]
         yield [
-            str(failure.row_number),
+            failure.row_number,
             ",".join(c for c in failure.columns if c),
             " | ".join(failure.reasons),
             *(neutralise(c) for c in cells),
@@ -74,30 +76,44 @@ def _job_link(job: ImportJob) -> str:
         return ""
 
 
+def result_counts(job: ImportJob) -> str:
+    """An import's counts as one sentence (R2.14): the bot message, the command line."""
+    n = {
+        "created": count(job.created),
+        "updated": count(job.updated),
+        "unified": count(job.unified),
+        "failed": count(job.failed),
+        "rows": count(job.rows_done),
+    }
+    parts = [
+        ngettext("%(created)s customer created", "%(created)s customers created", job.created),
+        ngettext("%(updated)s updated", "%(updated)s updated", job.updated),
+    ]
+    if job.kind == "member":
+        parts.append(ngettext("%(unified)s lead unified", "%(unified)s leads unified", job.unified))
+    parts.append(ngettext("%(failed)s row failed", "%(failed)s rows failed", job.failed))
+    counts = ", ".join(part % n for part in parts)
+    return ngettext("%(counts)s (%(rows)s row).", "%(counts)s (%(rows)s rows).", job.rows_done) % {
+        "counts": counts,
+        "rows": n["rows"],
+    }
+
+
 def import_finished(job: ImportJob) -> None:
     """Bot message to the channel owner and the requesting manager (R2.18); the upload goes."""
     if job.status == ImportStatus.SUCCEEDED:
-        title = f"Import of {job.filename} finished"
-        body = (
-            f"{job.created:,} created, {job.updated:,} updated, {job.failed:,} failed"
-            f" ({job.rows_done:,} rows)."
-        )
+        title = gettext("Import of %(file)s finished") % {"file": job.filename}
+        body = result_counts(job)
         if job.failed:
-            body += " Download the failure log to fix and re-upload the failed rows."
+            body += " " + gettext("Download the failure log to fix and re-upload the failed rows.")
     elif job.status == ImportStatus.CANCELLED:
         title = gettext("Import of %(file)s cancelled") % {"file": job.filename}
-        body = gettext(
-            "It stopped before the end; what it imported stays: %(created)s created,"
-            " %(updated)s updated, %(failed)s failed (%(rows)s rows)."
-        ) % {
-            "created": f"{job.created:,}",
-            "updated": f"{job.updated:,}",
-            "failed": f"{job.failed:,}",
-            "rows": f"{job.rows_done:,}",
+        body = gettext("It stopped before the end; what it imported stays: %(counts)s") % {
+            "counts": result_counts(job)
         }
     else:
-        title = f"Import of {job.filename} failed"
-        body = job.error or "The import could not run."
+        title = gettext("Import of %(file)s failed") % {"file": job.filename}
+        body = job.error or gettext("The import could not run.")
     recipients = set(
         Membership.objects.filter(channel=job.channel, role=Role.OWNER).values_list(
             "user_id", flat=True

@@ -79,8 +79,7 @@ class ChunkWriter:
             created, updated = self._journal(result.targets)
             self._failures(result.failures)
             self._audit(result.targets)
-            if self.job.kind == "member":
-                self._unify(result.targets)
+            unified, later = self._unify(result.targets) if self.job.kind == "member" else (0, 0)
             jobs.fence(
                 lease,
                 position=result.last_row,
@@ -88,6 +87,8 @@ class ChunkWriter:
                 created=F("created") + created,
                 updated=F("updated") + updated,
                 failed=F("failed") + len(result.failures),
+                unified=F("unified") + unified,
+                unify_later=F("unify_later") + later,
             )
 
     def _now(self, result: ChunkResult) -> datetime:
@@ -132,15 +133,16 @@ class ChunkWriter:
             if t.new or t.changed
         )
 
-    def _unify(self, targets: Sequence[Target]) -> None:
-        """Member import (R2.7): verified leads sharing a member's contact are unified."""
+    def _unify(self, targets: Sequence[Target]) -> tuple[int, int]:
+        """Member import (R2.7): verified leads sharing a member's contact are unified.
+        Returns (unified now, deferred until the lead logs in)."""
         with_contact = [
             t.id for t in targets if t.values.get("email") or t.values.get("mobileNumber")
         ]
         if not with_contact:
-            return
+            return 0, 0
         members = Customer.objects.filter(id__in=with_contact)
-        unify_member_with_leads(
+        return unify_member_with_leads(
             channel=self.channel,
             members=members,
             via=ActivityLog.Via.IMPORT,

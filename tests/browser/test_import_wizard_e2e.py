@@ -156,7 +156,7 @@ def test_import_wizard_end_to_end(
     assert sheet is not None
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert rows[0][:3] == ["rowNumber", "errorColumns", "errorReasons"]
-    assert [r[0] for r in rows[1:]] == ["4", "5", "6"]
+    assert [r[0] for r in rows[1:]] == [4, 5, 6]  # numbers, not text
     assert [r[1] for r in rows[1:]] == ["email", "memberId", "mobileNumber"]
     assert rows[1][3:5] == ["M003", "박민수"] and rows[3][6] == "010-1234"
     with page.expect_download() as download_csv:
@@ -167,7 +167,9 @@ def test_import_wizard_end_to_end(
     # The inbox: the bot's message, unread until opened.
     page.click("#inbox-link")
     expect(page.locator("#inbox-messages")).to_contain_text("Import of 회원 5월.csv finished")
-    expect(page.locator("#inbox-messages")).to_contain_text("3 created, 0 updated, 3 failed")
+    expect(page.locator("#inbox-messages")).to_contain_text(
+        "3 customers created, 0 updated, 0 leads unified, 3 rows failed"
+    )
     shot("09-inbox")
     page.get_by_role("button", name="Open the import").click()
     expect(page.locator("#result-counts")).to_be_visible()

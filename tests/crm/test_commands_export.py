@@ -317,9 +317,16 @@ def test_r2_15_cell_text(value: object, text: str) -> None:
     assert cell_text(value) == text
 
 
-def test_r2_15_neutralise_leaves_signed_numbers_alone() -> None:
+def test_r2_15_neutralise_leaves_single_numbers_alone() -> None:
     assert neutralise("-12.5") == "-12.5"
-    assert neutralise("+8225556666") == "+8225556666"
-    assert neutralise("+82 010-2020-3030") == "+82 010-2020-3030"
-    assert neutralise("+1 (555) 010-0000") == "+1 (555) 010-0000"
-    assert neutralise("-12.5e3") == "'-12.5e3"
+    assert neutralise("-5") == "-5"
+    assert neutralise("+8225556666") == "+8225556666"  # E.164: one number
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["-2-3", "+1+1", "-12.5e3", "+82 010-2020-3030", "+1 (555) 010-0000", "-5 ", "+82-10-1234"],
+)
+def test_r2_15_neutralise_covers_every_cell_a_spreadsheet_evaluates(text: str) -> None:
+    # A spreadsheet reads each of these as a formula (-2-3 becomes -5, "+82 010-…" an error).
+    assert neutralise(text) == "'" + text

@@ -350,7 +350,7 @@ def test_r2_15_failure_log_neutralises_formulas_and_keeps_phone_numbers(
 
     rows = list(load_workbook(out).active.iter_rows(values_only=True))
     assert rows[0] == ("rowNumber", "errorColumns", "errorReasons", *MEMBER_HEAD)
-    assert rows[1][:2] == ("2", "memberId,email")
+    assert rows[1][:2] == (2, "memberId,email")
     assert rows[1][3:7] == (None, '\'=HYPERLINK("x")', "'@evil", "+821011112222")
 
 
@@ -435,7 +435,9 @@ def test_r2_18_owner_and_requester_get_a_bot_message(
     )
     for user in (owner, admin_manager):
         message = InboxMessage.objects.get(recipient=user)
-        assert "1 created, 0 updated, 0 failed" in message.body
+        assert (
+            "1 customer created, 0 updated, 0 leads unified, 0 rows failed (1 row)." in message.body
+        )
 
 
 def test_r2_19_r2_20_import_log_and_activity(

@@ -330,7 +330,7 @@ def test_r2_15_failure_log_downloads_as_xlsx_and_csv(client: Client, channel: Ch
     assert sheet is not None
     values = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert values[0][:4] == ["rowNumber", "errorColumns", "errorReasons", "memberId"]
-    assert values[1][:2] == ["3", "email"] and values[1][3:5] == ["m2", "이영희"]
+    assert values[1][:2] == [3, "email"] and values[1][3:5] == ["m2", "이영희"]
     csv_body = b"".join(client.get(url("failures", channel, job, "csv")).streaming_content)
     assert csv_body.startswith(b"\xef\xbb\xbf") and "이영희" in csv_body.decode("utf-8-sig")
     assert client.get(url("failures", channel, job, "pdf")).status_code == 404

@@ -19,6 +19,7 @@ from importer.jobs import ImportLocked
 from importer.mapping import MappingError
 from importer.models import ImportJob
 from importer.reading import FileRefused
+from importer.report import result_counts
 from importer.services import import_configure, import_create, import_start
 from importer.wizard import suggested_mapping
 
@@ -110,8 +111,10 @@ class Command(BaseCommand):
                 json.dumps(
                     {
                         "status": job.status,
+                        "import": job.pk,
                         "created": job.created,
                         "updated": job.updated,
+                        "unified": job.unified,
                         "failed": job.failed,
                         "encoding": job.encoding or None,
                         "failure_log": failure_log,
@@ -120,8 +123,8 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write(
-                f"{job.status}: {job.created:,} created, {job.updated:,} updated,"
-                f" {job.failed:,} failed ({job.encoding or job.file_format})"
+                f"{job.get_status_display()} (#{job.pk}, {job.encoding or job.file_format}): "
+                f"{result_counts(job)}"
             )
             if failure_log:
                 self.stdout.write(f"failure log: {failure_log}")

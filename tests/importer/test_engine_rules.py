@@ -48,8 +48,10 @@ def test_r2_4_member_import_creates_then_updates_by_member_id(
     )
     assert first == {
         "status": "succeeded",
+        "import": ImportJob.objects.get().pk,
         "created": 1,
         "updated": 0,
+        "unified": 0,
         "failed": 0,
         "encoding": "utf-8",
         "failure_log": None,

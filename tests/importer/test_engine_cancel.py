@@ -51,7 +51,7 @@ def test_r2_24_cancel_mid_import_keeps_what_committed_and_frees_the_channel(
     assert job.error == "Cancelled by owner."
     assert Customer.objects.filter(channel=channel).count() == 30
     message = InboxMessage.objects.get(recipient=owner)
-    assert "cancelled" in message.title and "30 created" in message.body
+    assert "cancelled" in message.title and "30 customers created" in message.body
     # The channel is free: the next import starts at once.
     assert queued_import(channel, tmp_path / "b", 5).status == "queued"
 

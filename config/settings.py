@@ -53,6 +53,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before sessions, authentication and every view: text PostgreSQL cannot store is a 400.
+    "crm.storable_text.StorableTextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Pages without a login follow the language cookie, then Accept-Language (R11.1) ...
     "django.middleware.locale.LocaleMiddleware",
@@ -193,7 +195,8 @@ SPECTACULAR_SETTINGS = {
 
 # --- Security: hardened unless DEBUG (check --deploy passes with production values) -----------
 _HARDEN = not DEBUG and not TESTING
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY") else None
+BEHIND_PROXY = env_bool("BEHIND_PROXY")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _HARDEN)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if _HARDEN else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", _HARDEN)
@@ -234,6 +237,16 @@ DELETE_STALE_SECONDS = env_int("DELETE_STALE_SECONDS", 60, minimum=1)
 # Requests per access key per window; counted in Redis (the cache) when REDIS_URL is set.
 API_RATE_LIMIT = env_int("API_RATE_LIMIT", 1000, minimum=1)
 API_RATE_WINDOW_SECONDS = env_int("API_RATE_WINDOW_SECONDS", 60, minimum=1)
+# R7.4, all counted like the Open API's (crm/ratelimit.py). Failed Open API authentications
+# per client address; boots per client address and per plugin key; webhook deliveries per
+# installation URL. BEHIND_PROXY makes the client address the proxy's X-Forwarded-For entry.
+API_AUTH_FAILURE_LIMIT = env_int("API_AUTH_FAILURE_LIMIT", 20, minimum=1)
+API_AUTH_FAILURE_WINDOW_SECONDS = env_int("API_AUTH_FAILURE_WINDOW_SECONDS", 600, minimum=1)
+BOOT_RATE_LIMIT_PER_ADDRESS = env_int("BOOT_RATE_LIMIT_PER_ADDRESS", 120, minimum=1)
+BOOT_RATE_LIMIT_PER_KEY = env_int("BOOT_RATE_LIMIT_PER_KEY", 6000, minimum=1)
+BOOT_RATE_WINDOW_SECONDS = env_int("BOOT_RATE_WINDOW_SECONDS", 60, minimum=1)
+WEBHOOK_RATE_LIMIT = env_int("WEBHOOK_RATE_LIMIT", 600, minimum=1)
+WEBHOOK_RATE_WINDOW_SECONDS = env_int("WEBHOOK_RATE_WINDOW_SECONDS", 60, minimum=1)
 # Builder API calls of a customer pull: timeout per request, attempts, exponential backoff.
 BUILDER_HTTP_TIMEOUT = env_int("BUILDER_HTTP_TIMEOUT", 30, minimum=1)
 BUILDER_HTTP_ATTEMPTS = env_int("BUILDER_HTTP_ATTEMPTS", 6, minimum=1)

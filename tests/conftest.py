@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,13 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         _service_missing(item, "PostgreSQL (DATABASE_URL)")
     if item.get_closest_marker("redis") and not _redis_reachable():
         _service_missing(item, "Redis (REDIS_URL)")
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test counts its own requests (R7.4): the rate limits' counters live in the shared
+    cache, which is not emptied between tests (it may hold the broker's state on Redis)."""
+    monkeypatch.setattr("crm.ratelimit.KEY_PREFIX", f"rate-test-{uuid.uuid4().hex}")
 
 
 User = get_user_model()

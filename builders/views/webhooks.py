@@ -8,6 +8,7 @@ mandatory compliance topics, routed by the verified shop domain.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -16,10 +17,26 @@ from builders.base import WebhookMalformed, WebhookRefused, same_secret
 from builders.installations import normalized_shop
 from builders.models import BuilderInstallation, Platform
 from builders.webhooks import webhook_receive
+from crm.ratelimit import rate_hit
 
 
 def _errors(status: int, key: str, reason: str) -> JsonResponse:
     return JsonResponse({"errors": {key: reason}}, status=status)
+
+
+def _rate_limited(endpoint: str) -> HttpResponse | None:
+    """R7.4: deliveries per installation URL (a builder's retries stay far below it)."""
+    state = rate_hit(
+        "webhook",
+        endpoint,
+        limit=settings.WEBHOOK_RATE_LIMIT,
+        window=settings.WEBHOOK_RATE_WINDOW_SECONDS,
+    )
+    if state.allowed:
+        return None
+    response = _errors(429, "rate", f"too many deliveries; retry in {state.retry_after} seconds")
+    response["Retry-After"] = str(state.retry_after)
+    return response
 
 
 def _receive(request: HttpRequest, installation: BuilderInstallation) -> HttpResponse:
@@ -37,6 +54,9 @@ def _receive(request: HttpRequest, installation: BuilderInstallation) -> HttpRes
 @csrf_exempt
 @require_POST
 def webhook(request: HttpRequest, platform: str, installation_id: int, token: str) -> HttpResponse:
+    limited = _rate_limited(f"{platform}/{installation_id}")
+    if limited:
+        return limited
     installation = (
         BuilderInstallation.objects.select_related("channel")
         .filter(pk=installation_id, platform=platform)
@@ -52,6 +72,9 @@ def webhook(request: HttpRequest, platform: str, installation_id: int, token: st
 @require_POST
 def shopify_app_webhook(request: HttpRequest) -> HttpResponse:
     shop = normalized_shop(Platform.SHOPIFY, request.headers.get("X-Shopify-Shop-Domain", ""))
+    limited = _rate_limited(f"shopify-app/{shop}")
+    if limited:
+        return limited
     installation = (
         BuilderInstallation.objects.select_related("channel")
         .filter(platform=Platform.SHOPIFY, shop_id=shop)

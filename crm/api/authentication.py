@@ -10,6 +10,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
+from crm.api.ratelimit import auth_failure_count, auth_failures_exceeded
 from crm.models import Channel
 from crm.services.channels import access_secret_matches, hash_secret
 
@@ -25,11 +26,21 @@ class AccessKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.NotAuthenticated(
                 f"send the channel's {KEY_HEADER} and {SECRET_HEADER} headers"
             )
+        # R7.4: an address that failed API_AUTH_FAILURE_LIMIT times waits for the window's end.
+        exceeded = auth_failures_exceeded(request)
+        if exceeded is not None:
+            raise exceptions.Throttled(
+                wait=exceeded.retry_after,
+                detail=(
+                    f"too many failed authentications from this address; "
+                    f"retry in {exceeded.retry_after} seconds"
+                ),
+            )
         channel = Channel.objects.filter(access_key=key).first()
         if channel is None:
             hash_secret(secret)  # the same work as a known key: the answer time tells nothing
-            raise exceptions.AuthenticationFailed("the access key or secret is wrong")
-        if not access_secret_matches(channel, secret):
+        if channel is None or not access_secret_matches(channel, secret):
+            auth_failure_count(request)
             raise exceptions.AuthenticationFailed("the access key or secret is wrong")
         return None, channel
 

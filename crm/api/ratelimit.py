@@ -1,34 +1,18 @@
-"""Rate limits per access key: a fixed window counted in the cache (Redis when REDIS_URL is set,
-so every web process shares the count), announced on every authenticated answer."""
+"""The Open API's rate limits (R7.4), on crm.ratelimit's shared counters: requests per access
+key (announced on every authenticated answer), and failed authentications per client address."""
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 from crm.models import Channel
+from crm.ratelimit import RateState, client_address, rate_hit, rate_peek
 
-now = time.time  # the clock, replaceable in tests
-
-
-@dataclass(frozen=True)
-class RateState:
-    limit: int
-    remaining: int
-    reset: int  # Unix time (seconds) when the window ends and the count starts again
-
-    def headers(self) -> dict[str, str]:
-        return {
-            "x-ratelimit-limit": str(self.limit),
-            "x-ratelimit-remaining": str(self.remaining),
-            "x-ratelimit-reset": str(self.reset),
-        }
+_AUTH_FAILURES = "open-api-auth-failures"
 
 
 class AccessKeyRateThrottle(BaseThrottle):
@@ -39,23 +23,33 @@ class AccessKeyRateThrottle(BaseThrottle):
         channel = request.auth
         if not isinstance(channel, Channel):
             return True  # refused earlier (401)
-        limit = int(settings.API_RATE_LIMIT)
-        window = int(settings.API_RATE_WINDOW_SECONDS)
-        at = now()
-        start = int(at // window) * window
-        key = f"open-api-rate:{channel.access_key}:{start}"
-        # add() then incr(): INCR on Redis, atomic across processes; the key outlives its
-        # window a little so a late request of the window still finds it.
-        cache.add(key, 0, timeout=window + 5)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # evicted between add and incr
-            cache.set(key, 1, timeout=window + 5)
-            count = 1
-        state = RateState(limit=limit, remaining=max(0, limit - count), reset=start + window)
+        state = rate_hit(
+            "open-api",
+            channel.access_key,
+            limit=int(settings.API_RATE_LIMIT),
+            window=int(settings.API_RATE_WINDOW_SECONDS),
+        )
         request._rate_state = state  # type: ignore[attr-defined]  # read by finalize_response
-        self._wait = max(1.0, start + window - at)
-        return count <= limit
+        self._wait = float(state.retry_after)
+        return state.allowed
 
     def wait(self) -> float | None:
         return self._wait
+
+
+def _failure_limit() -> dict[str, int]:
+    return {
+        "limit": int(settings.API_AUTH_FAILURE_LIMIT),
+        "window": int(settings.API_AUTH_FAILURE_WINDOW_SECONDS),
+    }
+
+
+def auth_failures_exceeded(request: Request) -> RateState | None:
+    """The state when the client's address has used up its failed authentications (then even
+    right credentials wait for the window's end: guessing must not go on)."""
+    state = rate_peek(_AUTH_FAILURES, client_address(request._request), **_failure_limit())
+    return None if state.allowed else state
+
+
+def auth_failure_count(request: Request) -> None:
+    rate_hit(_AUTH_FAILURES, client_address(request._request), **_failure_limit())

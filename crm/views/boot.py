@@ -3,7 +3,8 @@
 Request: ``pluginKey`` (required), ``memberId``, ``memberHash``, ``veilId``, ``profile``.
 Answer: the customer's ``id``, ``type`` (member/lead), ``veilId`` and ``hidden`` (blocked).
 Errors are ``{"errors": {key: reason}}``: 400 for a malformed request, 401 for a missing or
-wrong memberHash, 404 for an unknown plugin key. The widget runs on the business's own site,
+wrong memberHash, 404 for an unknown plugin key, 429 (with Retry-After) past the boots allowed
+per client address or per plugin key (R7.4). The widget runs on the business's own site,
 so any origin may call it (CORS, no cookies).
 """
 
@@ -12,12 +13,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from crm.models import Channel
+from crm.ratelimit import client_address, rate_hit
 from crm.services.boot import MemberHashRefused, customer_boot
 
 _TEXT_KEYS = ("pluginKey", "memberHash", "veilId")
@@ -61,15 +64,40 @@ def _parse(request: HttpRequest) -> dict[str, Any]:
     return data
 
 
+def _rate_limited(scope: str, subject: str, limit: int, what: str) -> HttpResponse | None:
+    """R7.4: past the limit a boot is answered 429 before it reads or writes anything."""
+    state = rate_hit(scope, subject, limit=limit, window=settings.BOOT_RATE_WINDOW_SECONDS)
+    if state.allowed:
+        return None
+    response = _errors(
+        429, {"rate": f"too many boots {what}; retry in {state.retry_after} seconds"}
+    )
+    response["Retry-After"] = str(state.retry_after)
+    return response
+
+
 @csrf_exempt
 @require_http_methods(["POST", "OPTIONS"])
 def boot(request: HttpRequest) -> HttpResponse:
     if request.method == "OPTIONS":
         return _cors(HttpResponse(status=204))
+    limited = _rate_limited(
+        "boot-address",
+        client_address(request),
+        settings.BOOT_RATE_LIMIT_PER_ADDRESS,
+        "from this address",
+    )
+    if limited:
+        return limited
     try:
         data = _parse(request)
     except ValidationError as exc:
         return _errors(400, {k: " ".join(v) for k, v in exc.message_dict.items()})
+    limited = _rate_limited(
+        "boot-key", data["pluginKey"], settings.BOOT_RATE_LIMIT_PER_KEY, "for this plugin key"
+    )
+    if limited:
+        return limited
     channel = Channel.objects.filter(plugin_key=data["pluginKey"]).first()
     if channel is None:
         return _errors(404, {"pluginKey": "no channel has this plugin key"})

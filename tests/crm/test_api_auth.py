@@ -19,7 +19,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Fresh counts and a clock that stands still (mid-window) unless a test moves it."""
     cache.clear()
     at = [1_800_000_030.0]
-    monkeypatch.setattr("crm.api.ratelimit.now", lambda: at[0])
+    monkeypatch.setattr("crm.ratelimit.now", lambda: at[0])
     return at
 
 

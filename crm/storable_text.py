@@ -1,0 +1,133 @@
+"""The one check of text from outside before it can reach the database (R8.3): the path, the
+query string, the headers (cookies included) and JSON or form bodies of every request.
+
+PostgreSQL stores neither NUL (U+0000, in text or in jsonb) nor an unpaired surrogate (a JSON
+``\\ud800`` escape: not encodable as UTF-8); either reaching a query made the server answer 500.
+A request carrying one is answered 400 with where it was and why, before any view, session or
+authentication reads it. Form fields and uploaded files' names are checked; a file's contents
+are the importer's to read.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# A JSON body can only smuggle such a character as a raw NUL byte or a \u escape.
+_SUSPECT_BODY = re.compile(rb"\x00|\\u")
+_JSON_DEPTH = 64  # deeper bodies are refused (no field of ours nests more than a few levels)
+
+
+def unstorable_reason(text: str) -> str | None:
+    """Why ``text`` cannot be stored, or None when it can."""
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        return None
+    char = found.group()
+    if char == "\x00":
+        return gettext("contains a NUL character (U+0000), which cannot be stored")
+    return gettext(
+        "contains an unpaired surrogate (U+%(code)04X), which is not text and cannot be stored"
+    ) % {"code": ord(char)}
+
+
+class TooDeep(Exception):
+    pass
+
+
+def _json_texts(value: Any, where: str, depth: int = 0) -> Iterator[tuple[str, str]]:
+    """Every string of a parsed JSON value (keys too) with its path: ``body.profile.name``."""
+    if depth > _JSON_DEPTH:
+        raise TooDeep(where)
+    if isinstance(value, str):
+        yield where, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield f"{where}.{key}", key
+            yield from _json_texts(item, f"{where}.{key}", depth + 1)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _json_texts(item, f"{where}[{index}]", depth + 1)
+
+
+def _body_texts(request: HttpRequest) -> Iterator[tuple[str, str]]:
+    content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+    if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        # Parsed once here, as CSRF would; a file's name is text we store (the import tag).
+        for key, values in request.POST.lists():
+            yield "body", key
+            for value in values:
+                yield f"body.{key}", value
+        for key, files in request.FILES.lists():
+            for upload in files:
+                yield f"body.{key}", upload.name or ""
+        return
+    body = request.body
+    if not body or _SUSPECT_BODY.search(body) is None:
+        return
+    try:
+        data = json.loads(body)
+    except RecursionError:
+        raise TooDeep("body") from None
+    except ValueError:  # not JSON (UnicodeDecodeError is one): the view says so
+        if b"\x00" in body:
+            yield "body", "\x00"
+        return
+    yield from _json_texts(data, "body")
+
+
+def request_texts(request: HttpRequest) -> Iterator[tuple[str, str]]:
+    """Every piece of text a request brings, with where it came from."""
+    yield "path", request.path_info
+    for key, values in request.GET.lists():
+        yield "query", key
+        for value in values:
+            yield f"query.{key}", value
+    for name, value in request.META.items():
+        if name.startswith("HTTP_") and isinstance(value, str):
+            yield f"header.{name[5:].replace('_', '-').title()}", value
+    for key, value in request.COOKIES.items():  # unquoted: "a\\000b" is a NUL only now
+        yield "cookie", key
+        yield f"cookie.{key}", value
+    yield from _body_texts(request)
+
+
+def refused(request: HttpRequest) -> HttpResponse | None:
+    """The 400 for a request carrying text PostgreSQL cannot store; None when it carries none."""
+    try:
+        for where, text in request_texts(request):
+            reason = unstorable_reason(text)
+            if reason is not None:
+                return _bad_request(request, where, reason)
+    except TooDeep as exc:
+        return _bad_request(
+            request,
+            str(exc),
+            gettext("the JSON is nested more than %(depth)d levels deep") % {"depth": _JSON_DEPTH},
+        )
+    return None
+
+
+def _bad_request(request: HttpRequest, where: str, reason: str) -> HttpResponse:
+    # Where it was, with the bad character itself shown as its escape, never sent back.
+    shown = _UNSTORABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", where)
+    response = JsonResponse({"errors": {shown: reason}}, status=400)
+    if request.path_info.startswith("/front/"):
+        response["Access-Control-Allow-Origin"] = "*"  # the widget must read why (boot's CORS)
+    return response
+
+
+class StorableTextMiddleware:
+    """Answers 400 before anything else reads a request carrying text PostgreSQL cannot store."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return refused(request) or self.get_response(request)

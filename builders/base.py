@@ -13,12 +13,16 @@ import hmac
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
+from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     from builders.http import JsonClient
     from builders.models import BuilderInstallation
+
+SEOUL = ZoneInfo("Asia/Seoul")  # Korean builders' dates and times are KST
 
 # The columns of a pulled customer, as written to the import file: exactly profile keys, so the
 # import maps them without a mapping step.
@@ -60,13 +64,17 @@ class Action(StrEnum):
 
 @dataclass(frozen=True)
 class WebhookEvent:
-    event_id: str  # replays carry the same id: processed once
+    # The replay key (R5.2): made only of what the builder's signature covers (Shopify: the
+    # body's digest) or, for builders that sign nothing, of what the event means (kind, member,
+    # the builder's own time), never of a header or field a replay could change freely.
+    event_id: str
     topic: str
     action: Action
     shop_id: str | None  # the builder's site the event is about; None: not in the payload
     member_id: str | None = None
     email: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    sent_at: datetime | None = None  # the builder's time of the event, where it sends one
 
 
 class Builder:
@@ -111,8 +119,32 @@ def json_object(body: bytes) -> dict[str, Any]:
 
 
 def body_digest(body: bytes) -> str:
-    """The event id of a builder that sends none: the same delivery twice is one event."""
+    """The replay key of a signed body: exactly what the signature covers."""
     return "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+def replay_key(*parts: object) -> str:
+    """The replay key of an unsigned event, from what it means: a replay can reorder, re-space
+    or add fields and still be the same event."""
+    text = "\x1f".join("" if part is None else str(part) for part in parts)
+    return "event:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def content_key(data: Any) -> str:
+    """The replay key of an event that changes nothing here: its JSON, canonical."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return replay_key("content", canonical)
+
+
+def builder_time(value: object, zone: tzinfo) -> datetime | None:
+    """A builder's timestamp (ISO 8601, or 'YYYY-MM-DD HH:MM:SS' in the builder's ``zone``)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=zone)
 
 
 def obj(data: Mapping[str, Any], key: str) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """Processing a builder's webhook (R3.5, R5.2): verify, parse, then act once per event.
 
 Nothing changes unless the request is verified (signature where the builder documents one, the
-installation's secret URL token always), the event is about the installation's own site, and its
-event id was not processed before. A member who left the site is deleted through the deletion
+installation's secret URL token always), the event is about the installation's own site, its
+builder time (where it sends one) is within the replay window, and its replay key (what the
+signature covers, or what the event means: ``WebhookEvent.event_id``) was not processed before. A member who left the site is deleted through the deletion
 service (via "builder", in the activity log); conversation history stays (R3.2).
 """
 
@@ -13,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -29,7 +31,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Received:
-    outcome: str  # deleted, not_found, recorded, disconnected, ignored, other_shop, duplicate
+    # deleted, not_found, recorded, disconnected, ignored, other_shop, duplicate, stale
+    outcome: str
     event: WebhookEvent
     deleted: int = 0
 
@@ -51,6 +54,10 @@ def webhook_receive(
             installation.shop_id,
         )
         return Received("other_shop", event)
+    if event.sent_at is not None and event.sent_at < timezone.now() - replay_window():
+        # Older than the receipts we keep: a replay we could no longer recognise (R5.2).
+        log.warning("%s webhook of %s refused as stale", installation.platform, event.sent_at)
+        return Received("stale", event)
     try:
         with transaction.atomic():
             receipt = WebhookReceipt.objects.create(
@@ -63,6 +70,8 @@ def webhook_receive(
             received = _apply(installation, event)
             receipt.outcome = received.outcome
             receipt.detail = {**event.detail, "deleted": received.deleted}
+            if event.sent_at is not None:
+                receipt.detail["sentAt"] = event.sent_at.isoformat()
             receipt.save(update_fields=["outcome", "detail"])
             return received
     except IntegrityError:
@@ -102,8 +111,15 @@ def _delete(installation: BuilderInstallation, event: WebhookEvent) -> Received:
     return Received("deleted" if found else "not_found", event, deleted=len(found))
 
 
+def replay_window() -> timedelta:
+    return timedelta(days=settings.BUILDER_WEBHOOK_RECEIPT_DAYS)
+
+
 def receipts_purge(*, older_than: timedelta) -> int:
-    """Forget receipts past the builders' retry windows (Shopify retries for hours, not days)."""
+    """Forget receipts past the replay window, except those of deletions whose event carries
+    no builder time (Shopify, Shopby): nothing else would recognise their replay, and a member
+    who signed up again must never be deleted by an old delivery (R5.2)."""
     cutoff = timezone.now() - older_than
-    deleted, _ = WebhookReceipt.objects.filter(received_at__lt=cutoff).delete()
+    remembered = Q(outcome__in=("deleted", "not_found")) & ~Q(detail__has_key="sentAt")
+    deleted, _ = WebhookReceipt.objects.filter(received_at__lt=cutoff).exclude(remembered).delete()
     return deleted

@@ -8,20 +8,22 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
 from builders.base import (
+    SEOUL,  # Cafe24's dates are the mall's (KST) calendar days
     Action,
     Builder,
     WebhookEvent,
     WebhookMalformed,
     WebhookRefused,
-    body_digest,
+    builder_time,
+    content_key,
     flag,
     header,
     json_object,
+    replay_key,
     same_secret,
     text_or_none,
 )
@@ -33,7 +35,6 @@ if TYPE_CHECKING:
     from builders.models import BuilderInstallation
 
 MEMBER_WITHDRAWAL = 90147  # "쇼핑몰에 회원이 탈퇴한 경우"
-SEOUL = ZoneInfo("Asia/Seoul")  # Cafe24's dates are the mall's (KST) calendar days
 
 
 class Cafe24(Builder):
@@ -61,11 +62,20 @@ class Cafe24(Builder):
         topic = f"event/{event_no}"
         shop = text_or_none(resource.get("mall_id"))
         if event_no != MEMBER_WITHDRAWAL:
-            return WebhookEvent(body_digest(body), topic, Action.IGNORE, shop)
+            return WebhookEvent(content_key(data), topic, Action.IGNORE, shop)
         member_id = text_or_none(resource.get("member_id"))
         if member_id is None:
             raise WebhookMalformed("a member-withdrawal event without member_id")
-        return WebhookEvent(body_digest(body), topic, Action.DELETE, shop, member_id=member_id)
+        # Nothing is signed (x-api-key is a fixed key): the event is its member and time.
+        when = resource.get("withdrawal_date")
+        return WebhookEvent(
+            replay_key(self.platform, topic, shop, member_id, when),
+            topic,
+            Action.DELETE,
+            shop,
+            member_id=member_id,
+            sent_at=builder_time(when, SEOUL),
+        )
 
     # --- pulls ------------------------------------------------------------------------------
     def base_url(self, installation: BuilderInstallation) -> str:

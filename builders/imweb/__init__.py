@@ -8,13 +8,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from builders.base import (
+    SEOUL,
     Action,
     Builder,
     WebhookEvent,
     WebhookMalformed,
-    body_digest,
+    builder_time,
+    content_key,
     json_object,
     obj,
+    replay_key,
     text_or_none,
 )
 
@@ -30,17 +33,20 @@ class Imweb(Builder):
         event = str(data.get("event") or data.get("eventType") or "")
         member: Mapping[str, Any] = obj(data, "data") or data
         shop = text_or_none(data.get("siteCode")) or text_or_none(member.get("siteCode"))
-        event_id = text_or_none(data.get("eventId")) or body_digest(body)
         if event not in WITHDRAWAL_EVENTS:
-            return WebhookEvent(event_id, event or "unknown", Action.IGNORE, shop)
+            return WebhookEvent(content_key(data), event or "unknown", Action.IGNORE, shop)
         member_id = text_or_none(member.get("memberUid")) or text_or_none(member.get("memberId"))
         if member_id is None:
             raise WebhookMalformed("a withdrawal event without memberUid or memberId")
+        # Nothing is signed, so not eventId either (a replay could change it): the event is
+        # its member and time.
+        when = member.get("withdrawnAt") or data.get("withdrawnAt")
         return WebhookEvent(
-            event_id,
+            replay_key(self.platform, "withdraw", shop, member_id, when),
             event,
             Action.DELETE,
             shop,
             member_id=member_id,
             email=text_or_none(member.get("email")),
+            sent_at=builder_time(when, SEOUL),
         )

@@ -7,12 +7,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from builders.base import (
+    SEOUL,
     Action,
     Builder,
     WebhookEvent,
     WebhookMalformed,
-    body_digest,
+    builder_time,
+    content_key,
     json_object,
+    replay_key,
     text_or_none,
 )
 
@@ -28,15 +31,18 @@ class MakeShop(Builder):
         event = str(data.get("event") or data.get("eventType") or "")
         shop = text_or_none(data.get("shop_id")) or text_or_none(data.get("shopId"))
         if event not in WITHDRAWAL_EVENTS:
-            return WebhookEvent(body_digest(body), event or "unknown", Action.IGNORE, shop)
+            return WebhookEvent(content_key(data), event or "unknown", Action.IGNORE, shop)
         member_id = text_or_none(data.get("member_id")) or text_or_none(data.get("memberId"))
         if member_id is None:
             raise WebhookMalformed("a withdrawal event without member_id")
+        # Nothing is signed: the event is its member and time (KST when it names no zone).
+        when = data.get("withdrawn_at") or data.get("withdrawnAt")
         return WebhookEvent(
-            body_digest(body),
+            replay_key(self.platform, "withdraw", shop, member_id, when),
             event,
             Action.DELETE,
             shop,
             member_id=member_id,
             email=text_or_none(data.get("email")),
+            sent_at=builder_time(when, SEOUL),
         )

@@ -11,8 +11,9 @@ from builders.base import (
     Builder,
     WebhookEvent,
     WebhookMalformed,
-    body_digest,
+    content_key,
     json_object,
+    replay_key,
     text_or_none,
 )
 
@@ -27,14 +28,17 @@ class Shopby(Builder):
         shop = text_or_none(data.get("mallNo"))
         if event_type != "MEMBER_WITHDRAW":
             # MEMBER_INFO_CHANGED and the app install/delete events change nothing here.
-            return WebhookEvent(body_digest(body), event_type or "unknown", Action.IGNORE, shop)
+            return WebhookEvent(content_key(data), event_type or "unknown", Action.IGNORE, shop)
         # memberId is null for members who signed up with an external id (KAKAO, PAYCO, …):
         # those are known to us by memberNo (docs/builders.md).
         member_id = text_or_none(data.get("memberId")) or text_or_none(data.get("memberNo"))
         if member_id is None:
             raise WebhookMalformed("MEMBER_WITHDRAW without memberId or memberNo")
+        # Nothing is signed and no time is sent: the event is its member. memberNo is never
+        # reused (a login id can be, after a withdrawal), so it keys the event where sent.
+        member_no = text_or_none(data.get("memberNo"))
         return WebhookEvent(
-            body_digest(body),
+            replay_key(self.platform, event_type, shop, member_no or member_id),
             event_type,
             Action.DELETE,
             shop,

@@ -14,6 +14,7 @@ from django.test import Client
 from django.utils import timezone
 from pytest_httpserver import HTTPServer
 
+from builders.base import SEOUL
 from builders.installations import installation_create, webhook_path
 from builders.models import BuilderInstallation
 from crm.models import Channel, Customer
@@ -31,8 +32,32 @@ SHOPS = {
 SECRETS = {"shopify": "shpss_app_secret", "cafe24": "cafe24-service-key"}
 
 
-def payload(platform: str, name: str) -> bytes:
-    return (FIXTURES / platform / name).read_bytes()
+# Builder times in the fixtures (a withdrawal's), and how each builder writes them.
+EVENT_TIMES = {
+    "withdrawal_date": "%Y-%m-%dT%H:%M:%S+09:00",  # Cafe24
+    "withdrawnAt": "%Y-%m-%dT%H:%M:%S+09:00",  # imweb
+    "withdrawn_at": "%Y-%m-%d %H:%M:%S",  # MakeShop (KST)
+}
+
+
+def recent() -> datetime:
+    """A builder time inside the replay window, the same all hour (so a test's replays match)."""
+    return timezone.now().astimezone(SEOUL).replace(minute=0, second=0, microsecond=0)
+
+
+def payload(platform: str, name: str, *, sent_at: datetime | None = None) -> bytes:
+    """A fixture as the builder sends it now: its event time (where it has one) is recent, or
+    ``sent_at``; a fixture without one is sent byte for byte."""
+    raw = (FIXTURES / platform / name).read_bytes()
+    data = json.loads(raw)
+    when = (sent_at or recent()).astimezone(SEOUL)
+    found = False
+    for node in (data, *(v for v in data.values() if isinstance(v, dict))):
+        for key, form in EVENT_TIMES.items():
+            if key in node:
+                node[key] = when.strftime(form)
+                found = True
+    return json.dumps(data, ensure_ascii=False, indent=2).encode() if found else raw
 
 
 def payload_json(platform: str, name: str) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Shopify webhooks (R3.5, R5.2): HMAC-SHA256 of the raw body with the app secret, base64 in
 X-Shopify-Hmac-Sha256; customers/delete deletes, customers/disable does not; the mandatory
-compliance topics; replays by X-Shopify-Webhook-Id processed once."""
+compliance topics; a replay (recognised by the signed body's digest) processed once."""
 
 from __future__ import annotations
 
@@ -53,20 +53,35 @@ def test_r3_5_customers_delete_deletes_the_member_keeping_conversations(
     assert (entry.via, entry.count, entry.customer_id) == ("builder", 1, customer.pk)  # R3.6
 
 
-def test_r5_2_replays_by_webhook_id_are_processed_once(
+def test_r5_2_a_replay_is_recognised_by_the_signed_body_not_the_webhook_id(
     channel: Channel, shop: BuilderInstallation
 ) -> None:
+    """Issue 14's attack: the same signed body with another X-Shopify-Webhook-Id (which the
+    HMAC does not cover) deleted a re-created member again."""
     body = payload("shopify", "customers_delete.json")
     member(channel, SHOPIFY_ID)
     assert post(shop, body, headers("customers/delete", body))[1]["outcome"] == "deleted"
-    # The member signs up again (a new customer); the same delivery replayed deletes nothing.
+    # The member is created again; the same delivery replayed deletes nothing, whatever the
+    # unsigned headers say.
     again = member(channel, SHOPIFY_ID)
-    assert post(shop, body, headers("customers/delete", body))[1]["outcome"] == "duplicate"
+    for webhook_id in ("wh-1", "wh-2", "replayed-3"):
+        sent = headers("customers/delete", body, webhook_id=webhook_id)
+        assert post(shop, body, sent)[1]["outcome"] == "duplicate"
     assert Customer.objects.filter(pk=again.pk).exists()
-    # Another delivery (a new webhook id) of the same event is a new event.
-    _status, answer = post(shop, body, headers("customers/delete", body, webhook_id="wh-2"))
-    assert answer["outcome"] == "deleted"
-    assert WebhookReceipt.objects.filter(installation=shop).count() == 2
+    assert WebhookReceipt.objects.filter(installation=shop).count() == 1
+
+
+def test_r5_2_a_signed_body_replayed_under_another_topic_acts_not(
+    channel: Channel, shop: BuilderInstallation
+) -> None:
+    """The topic header is not signed either: a customers/disable body (which deletes nothing)
+    resent as customers/delete is the delivery already received."""
+    customer = member(channel, SHOPIFY_ID)
+    body = payload("shopify", "customers_disable.json")
+    assert post(shop, body, headers("customers/disable", body))[1]["outcome"] == "ignored"
+    sent = headers("customers/delete", body, webhook_id="wh-9")
+    assert post(shop, body, sent)[1]["outcome"] == "duplicate"
+    assert Customer.objects.filter(pk=customer.pk).exists()
 
 
 @pytest.mark.parametrize(

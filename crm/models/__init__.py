@@ -1,7 +1,7 @@
 """The crm models, one module per domain, re-exported here."""
 
 from crm.models.activity import ActivityLog
-from crm.models.blocking import BlockedCustomer
+from crm.models.blocking import BlockedCustomer, BlockFollow
 from crm.models.channels import (
     CHANNEL_PERMISSIONS,
     ROLE_PERMISSIONS,
@@ -33,6 +33,7 @@ __all__ = [
     "CHANNEL_PERMISSIONS",
     "ROLE_PERMISSIONS",
     "ActivityLog",
+    "BlockFollow",
     "BlockedCustomer",
     "Call",
     "Campaign",

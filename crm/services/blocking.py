@@ -14,9 +14,10 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from crm.models import ActivityLog, Campaign, CampaignTarget, Channel, Customer
+from crm.models import ActivityLog, BlockFollow, Campaign, CampaignTarget, Channel, Customer
 from crm.services.activity import activity_record
 from crm.types import Actor, manager_or_none
 from crm.values import MAX_STRING
@@ -52,6 +53,20 @@ def _ids(channel: Channel, customers: Iterable[Customer | int], *, blocked: bool
         )
         found.extend(rows.order_by("pk").values_list("pk", flat=True))
     return found
+
+
+def _with_followed(channel: Channel, customers: Iterable[Customer | int]) -> set[int]:
+    """``customers`` and those whose block followed theirs, or whose block theirs followed."""
+    ids = {c if isinstance(c, int) else c.pk for c in customers}
+    wanted = sorted(ids)
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        links = BlockFollow.objects.filter(channel=channel).filter(
+            Q(source_id__in=chunk) | Q(follower_id__in=chunk)
+        )
+        for source, follower in links.values_list("source_id", "follower_id"):
+            ids.update((source, follower))
+    return ids
 
 
 def _update(ids: list[int], **values: object) -> None:
@@ -142,10 +157,15 @@ def customers_unblock(
     via: str = ActivityLog.Via.HAND,
 ) -> int:
     """Unblock customers from "Blocked customers" (R4.1): they are back in contacts and MU.
+    A block that followed the person (R4.5) is lifted on both sides, whichever is unblocked.
     Returns how many were unblocked (those not blocked are left as they are)."""
-    ids = _ids(channel, customers, blocked=True)
+    ids = _ids(channel, _with_followed(channel, customers), blocked=True)
     if not ids:
         return 0
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        BlockFollow.objects.filter(channel=channel, source_id__in=chunk).delete()
+        BlockFollow.objects.filter(channel=channel, follower_id__in=chunk).delete()
     _update(
         ids,
         blocked=False,

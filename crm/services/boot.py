@@ -6,7 +6,8 @@ HMAC-SHA256 of the memberId with the channel's secret, where the channel require
 creates the member, unifies the browser's own anonymous customer into it, and completes the
 unifications waiting for it (R2.7). Profile values sent with the boot (a builder's member data)
 are parsed like every other write path's and saved. A blocked customer's boot answers hidden
-and changes nothing (R4.3).
+and changes nothing (R4.3). A block follows the person (R4.5): a blocked lead's browser that
+logs in as a member hides the member too.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from crm.models import Channel, Customer, PendingUnification
+from crm.models import ActivityLog, BlockFollow, Channel, Customer, PendingUnification
 from crm.models.profile_keys import BUILTIN_FIELDS
+from crm.services.blocking import customer_block
 from crm.services.customers import profile_clean, profile_limits_check
 from crm.services.unification import unify_at_member_boot
 from crm.values import InvalidValue, parse_string
@@ -178,6 +180,8 @@ def _member_boot(
     if member is not None and member.blocked:
         return Booted(customer=member, hidden=True, created=False)
     veil_owner = _by_veil(channel, veil_id)
+    if veil_owner is not None and veil_owner.blocked and not veil_owner.member_id:
+        return _block_follows(channel, member, member_id, veil_owner)
     visitor = veil_owner
     if visitor is not None and (visitor.blocked or (member and visitor.pk == member.pk)):
         visitor = None  # a blocked visitor stays as it is; the member's own veil is no visitor
@@ -211,3 +215,24 @@ def _member_boot(
         member.veil_id = veil_id if free else new_veil_id()
         member.save(update_fields=["veil_id"])
     return Booted(customer=member, hidden=False, created=created, unified=unified)
+
+
+def _block_follows(
+    channel: Channel, member: Customer | None, member_id: str, lead: Customer
+) -> Booted:
+    """R4.5: the blocked lead's browser logs in as ``member_id``: the member (created if new,
+    with nothing else from the boot) is blocked too, the reason naming the lead, and the two
+    are linked so that unblocking either unblocks both."""
+    created = member is None
+    if member is None:
+        member = Customer(
+            channel=channel, member_id=member_id, verified=True, veil_id=new_veil_id()
+        )
+        _seen(member)
+        member.save()
+    reason = f"blocked lead #{lead.pk} logged in as this member (its browser, veilId)"
+    customer_block(
+        channel=channel, customer=member, by=None, reason=reason, via=ActivityLog.Via.BOOT
+    )
+    BlockFollow.objects.get_or_create(channel=channel, source=lead, follower=member)
+    return Booted(customer=member, hidden=True, created=created)

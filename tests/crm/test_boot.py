@@ -292,26 +292,30 @@ def test_r7_2_blocked_anonymous_boot_is_hidden(channel: Channel, owner: Any) -> 
     assert Customer.objects.count() == 1
 
 
-def test_r4_3_blocked_visitor_logging_in_is_not_unified_into_the_member(
+def test_r4_5_blocked_visitor_logging_in_is_not_unified_and_hides_the_member(
     channel: Channel, owner: Any
 ) -> None:
     member = boot(channel, memberId="m1")
     visitor = boot(channel, veilId="veil-blocked-2")
     customer_block(channel=channel, customer=Customer.objects.get(pk=visitor["id"]), by=owner)
     answer = boot(channel, veilId="veil-blocked-2", memberId="m1")
-    assert answer["id"] == member["id"] and answer["hidden"] is False
-    assert Customer.objects.get(pk=visitor["id"]).blocked
+    assert answer["id"] == member["id"] and answer["hidden"] is True
+    assert Customer.objects.get(pk=visitor["id"]).blocked  # not unified away
+    assert Customer.objects.get(pk=member["id"]).blocked
 
 
-def test_r4_3_blocked_visitor_logging_in_as_a_new_member_keeps_its_block(
+def test_r4_5_blocked_visitor_logging_in_as_a_new_member_hides_it_too(
     channel: Channel, owner: Any
 ) -> None:
+    """Issue 14's attack: the blocked lead's veilId with a new memberId answered
+    {"type": "member", "hidden": false}."""
     visitor = boot(channel, veilId="veil-blocked-3")
     customer_block(channel=channel, customer=Customer.objects.get(pk=visitor["id"]), by=owner)
     answer = boot(channel, veilId="veil-blocked-3", memberId="m7")
     assert answer["type"] == "member" and answer["id"] != visitor["id"]
-    assert answer["veilId"] != "veil-blocked-3" and not answer["hidden"]
+    assert answer["veilId"] != "veil-blocked-3" and answer["hidden"] is True
     assert Customer.objects.get(pk=visitor["id"]).blocked
+    assert mu_exact(channel) == 0
 
 
 def test_r7_1_a_member_without_a_veil_takes_the_boots_free_veil_id(channel: Channel) -> None:

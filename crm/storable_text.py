@@ -4,7 +4,8 @@ query string, the headers (cookies included) and JSON or form bodies of every re
 PostgreSQL stores neither NUL (U+0000, in text or in jsonb) nor an unpaired surrogate (a JSON
 ``\\ud800`` escape: not encodable as UTF-8); either reaching a query made the server answer 500.
 A request carrying one is answered 400 with where it was and why, before any view, session or
-authentication reads it. Form fields and uploaded files' names are checked; a file's contents
+authentication reads it. Like every API error, the reason is English whatever the language:
+only tools send such requests, and they read the same answer everywhere (R11.3). Form fields and uploaded files' names are checked; a file's contents
 are the importer's to read.
 """
 
@@ -16,7 +17,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils.translation import gettext
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # A JSON body can only smuggle such a character as a raw NUL byte or a \u escape.
@@ -31,10 +31,9 @@ def unstorable_reason(text: str) -> str | None:
         return None
     char = found.group()
     if char == "\x00":
-        return gettext("contains a NUL character (U+0000), which cannot be stored")
-    return gettext(
-        "contains an unpaired surrogate (U+%(code)04X), which is not text and cannot be stored"
-    ) % {"code": ord(char)}
+        return "contains a NUL character (U+0000), which cannot be stored"
+    code = f"U+{ord(char):04X}"
+    return f"contains an unpaired surrogate ({code}), which is not text and cannot be stored"
 
 
 class TooDeep(Exception):
@@ -109,7 +108,7 @@ def refused(request: HttpRequest) -> HttpResponse | None:
         return _bad_request(
             request,
             str(exc),
-            gettext("the JSON is nested more than %(depth)d levels deep") % {"depth": _JSON_DEPTH},
+            f"the JSON is nested more than {_JSON_DEPTH} levels deep",
         )
     return None
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0006_channel_country_time_zone'),
+        ('crm', '0007_manager_settings'),
     ]
 
     operations = [

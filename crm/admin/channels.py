@@ -6,14 +6,18 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 
 from crm.admin.scoping import ChannelScopedAdmin, holds
 from crm.models import ActivityLog, Channel, Membership
 from crm.models.channels import time_zone_names
-from crm.services.channels import channel_set_locale
+from crm.services.channels import channel_rotate_access_secret, channel_set_locale
 
 
 class MembershipInline(admin.TabularInline):
@@ -89,6 +93,48 @@ class ChannelAdmin(ChannelScopedAdmin[Channel]):
     )
     readonly_fields = tuple(name for name in fields if name not in ("country", "time_zone"))
     inlines = (MembershipInline,)
+
+    def get_urls(self) -> list[URLPattern]:
+        rotate = self.admin_site.admin_view(self.rotate_secret_view)
+        mine = [path("<int:channel_id>/rotate-secret/", rotate, name="crm_channel_rotate_secret")]
+        return mine + super().get_urls()
+
+    def rotate_secret_view(self, request: HttpRequest, channel_id: int) -> HttpResponse:
+        """R8.4: the owner gives the channel a new Open API secret, shown on this page once;
+        the old secret stops at once. Confirmed by a POST; the answer is never cached."""
+        channel = self.get_queryset(request).filter(pk=channel_id).first()
+        if channel is None:
+            raise Http404
+        if not holds(request, "manage_managers", channel.pk):
+            raise PermissionDenied
+        secret = None
+        if request.method == "POST":
+            secret = channel_rotate_access_secret(
+                channel=channel,
+                by=request.user,
+                via=ActivityLog.Via.HAND,
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "channel": channel,
+            "secret": secret,
+            "title": _("Rotate the Open API secret"),
+        }
+        response = TemplateResponse(request, "admin/crm/channel/rotate_secret.html", context)
+        add_never_cache_headers(response)
+        return response
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        can_rotate = object_id.isdigit() and holds(request, "manage_managers", int(object_id))
+        extra = {**(extra_context or {}), "can_rotate_secret": can_rotate}
+        return super().change_view(request, object_id, form_url, extra)
 
     def save_model(self, request: HttpRequest, obj: Channel, form: Any, change: bool) -> None:
         # The form already wrote its values onto obj: the service compares with the stored row.

@@ -16,6 +16,7 @@ from crm.models import BUILTIN_KEYS, ActivityLog, Channel, ProfileKey, Role
 from crm.models.channels import DEFAULT_COUNTRY, DEFAULT_TIME_ZONE
 from crm.services.activity import activity_record
 from crm.services.memberships import membership_set
+from crm.types import Actor
 
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
@@ -88,10 +89,21 @@ def channel_create(
 
 
 @transaction.atomic
-def channel_rotate_access_secret(*, channel: Channel) -> str:
+def channel_rotate_access_secret(
+    *, channel: Channel, by: Actor = None, via: str = ActivityLog.Via.COMMAND
+) -> str:
+    """A new Open API secret for the channel (R8.4), returned once: only its hash is kept, so
+    the old secret stops at the next request. Logged in the activity log (never the secret)."""
     secret = secrets.token_urlsafe(32)
     channel.access_secret_hash = hash_secret(secret)
     channel.save(update_fields=["access_secret_hash"])
+    activity_record(
+        channel=channel,
+        actor=by,
+        action=ActivityLog.Action.CHANNEL_EDIT,
+        via=via,
+        detail={"accessSecret": "rotated"},
+    )
     return secret
 
 

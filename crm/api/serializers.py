@@ -5,16 +5,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from crm.models import CustomerType
 
 
-@extend_schema_field(OpenApiTypes.BOOL)
-class RawBoolean(serializers.JSONField):
-    """A boolean as sent (true/false, or the import's words: "yes", "n", 1, …), parsed later."""
+@extend_schema_field({"type": ["boolean", "null"]})
+class StrictBoolean(serializers.Field):
+    """A JSON boolean, or null (keep the stored value). The schema says boolean, so nothing
+    else is taken for one (issue 14: ``0`` was accepted as false)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, allow_null=True, **kwargs)
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            raise serializers.ValidationError("must be true, false or null")
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
 
 
 @extend_schema_field(
@@ -38,8 +49,12 @@ class UpsertSerializer(serializers.Serializer[Any]):
         allow_null=True,
         help_text="the user's tags: replaces the list (max 200; `a/b` for two levels)",
     )
-    unsubscribeEmail = RawBoolean(required=False, allow_null=True)
-    unsubscribeTexting = RawBoolean(required=False, allow_null=True)
+    unsubscribeEmail = StrictBoolean(
+        help_text="true or false; null or absent keeps the stored value (a new user needs it)"
+    )
+    unsubscribeTexting = StrictBoolean(
+        help_text="true or false; null or absent keeps the stored value (a new user needs it)"
+    )
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):

@@ -19,7 +19,14 @@ from rest_framework.views import APIView, exception_handler
 
 from crm.api.authentication import AccessKeyAuthentication, ChannelAuthenticated
 from crm.api.ratelimit import AccessKeyRateThrottle
-from crm.api.selectors import DEFAULT_LIMIT, MAX_LIMIT, api_user_page, api_users, user_data
+from crm.api.selectors import (
+    CURSOR_PATTERN,
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    api_user_page,
+    api_users,
+    user_data,
+)
 from crm.api.serializers import (
     ErrorSerializer,
     UpsertedSerializer,
@@ -66,13 +73,13 @@ def open_api_errors(exc: Exception, context: dict[str, Any]) -> Response | None:
     return response
 
 
-def _invalid(exc: ValidationError) -> Response:
+def _invalid(exc: ValidationError, code: int = status.HTTP_400_BAD_REQUEST) -> Response:
     errors = (
         {k: " ".join(v) for k, v in exc.message_dict.items()}
         if hasattr(exc, "error_dict")
         else {"user": " ".join(exc.messages)}
     )
-    return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+    return Response({"errors": errors}, status=code)
 
 
 ERRORS = {
@@ -81,6 +88,10 @@ ERRORS = {
     404: ErrorSerializer,
     429: ErrorSerializer,
 }
+# 400: the request breaks this schema; 422: it keeps to it but the channel's rules refuse it
+# (a profile key the channel does not have, a value the parsers refuse, an R1.3 limit, a new
+# user without both unsubscribe flags), which no static schema can say.
+UPSERT_ERRORS = {**ERRORS, 422: ErrorSerializer}
 MEMBER_ID = OpenApiParameter(
     "memberId", OpenApiTypes.STR, OpenApiParameter.PATH, description="the user's memberId"
 )
@@ -146,12 +157,15 @@ class UserByMemberIdView(OpenApiView):
         operation_id="upsertUserByMemberId",
         parameters=[MEMBER_ID],
         request=UpsertSerializer,
-        responses={200: UpsertedSerializer, 201: UpsertedSerializer, **ERRORS},
+        responses={200: UpsertedSerializer, 201: UpsertedSerializer, **UPSERT_ERRORS},
         summary="Create or update a user by memberId",
         description=(
             "`profile` sets values (null clears a key), `profileOnce` sets only keys that are "
             "empty, `tags` replaces the user's tags. Values are parsed and limited as in an "
-            "import. A new user needs `unsubscribeEmail` and `unsubscribeTexting`. Verified "
+            "import. A new user needs `unsubscribeEmail` and `unsubscribeTexting` (true or "
+            "false): without them it is refused with 422, while an existing user keeps its "
+            "stored flags. Profile keys are the channel's own: a key it does not have, or a "
+            "value its type's parser refuses, is refused with 422 naming the key. Verified "
             "leads sharing the user's email or mobile number are unified into it (R2.7). A "
             "blocked user stays blocked."
         ),
@@ -171,7 +185,7 @@ class UserByMemberIdView(OpenApiView):
                 unsubscribe_texting=data.get("unsubscribeTexting"),
             )
         except ValidationError as exc:
-            return _invalid(exc)
+            return _invalid(exc, status.HTTP_422_UNPROCESSABLE_ENTITY)
         return Response(
             self.answer(upserted.customer, created=upserted.created),
             status=status.HTTP_201_CREATED if upserted.created else status.HTTP_200_OK,
@@ -220,7 +234,7 @@ class UserListView(OpenApiView):
             ),
             OpenApiParameter(
                 "since",
-                {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"},
+                {"type": "string", "pattern": CURSOR_PATTERN},
                 description="the `next` of the previous page",
             ),
             OpenApiParameter(

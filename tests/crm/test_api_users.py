@@ -54,7 +54,7 @@ def test_r6_2_upsert_creates_a_verified_member_then_updates_it(api: Api, channel
 
 def test_r6_2_a_new_user_needs_both_unsubscribe_flags_named(api: Api, channel: Channel) -> None:
     answer = api.put_member("m-1", {"profile": {"name": "x"}, "unsubscribeEmail": True})
-    assert answer.status == 400
+    assert answer.status == 422  # schema-valid, refused by R2.10 (the schema says so)
     assert set(answer.body["errors"]) == {"unsubscribeTexting"}
     assert not Customer.objects.filter(channel=channel).exists()
 
@@ -69,8 +69,10 @@ def test_r2_10_absent_or_null_unsubscribe_keeps_the_stored_value(api: Api) -> No
         True,
         False,
     )
-    flipped = api.put_member("m-1", {"unsubscribeEmail": "no"})  # the import's words
+    flipped = api.put_member("m-1", {"unsubscribeEmail": False})
     assert flipped.body["user"]["unsubscribeEmail"] is False
+    # The schema says boolean: the import's words are not one here (issue 14).
+    assert api.put_member("m-1", {"unsubscribeEmail": "no"}).status == 400
 
 
 def test_r6_2_profile_null_clears_and_profile_once_fills_only_empty_keys(
@@ -105,7 +107,7 @@ def test_r1_3_r2_13_values_are_parsed_and_limited_like_an_import(
             **NEW,
         },
     )
-    assert answer.status == 400
+    assert answer.status == 422
     errors = answer.body["errors"]
     assert set(errors) == {
         "profile.mobileNumber",
@@ -128,7 +130,7 @@ def test_r1_3_the_whole_profile_limit_holds(api: Api, channel: Channel) -> None:
         profile_key_create(channel=channel, key=f"k{i}", type="string", by=None)
     big = {f"k{i}": "가" * 500 for i in range(40)}
     answer = api.put_member("m-1", {"profile": big, **NEW})
-    assert answer.status == 400
+    assert answer.status == 422
     assert "15 KB" in " ".join(answer.body["errors"].values())
 
 
@@ -139,14 +141,14 @@ def test_r6_2_tags_replace_the_list(api: Api, channel: Channel) -> None:
     assert sorted(answer.body["user"]["tags"]) == ["new", "봄/신상"]
     assert CustomerTag.objects.filter(customer__member_id="m-1").count() == 2
     refused = api.put_member("m-1", {"tags": ["a/b/c"]})
-    assert refused.status == 400 and "tags" in refused.body["errors"]
+    assert refused.status == 422 and "tags" in refused.body["errors"]
     cleared = api.put_member("m-1", {"tags": []})
     assert cleared.body["user"]["tags"] == []
 
 
 def test_r6_2_memberid_cannot_change_and_unknown_fields_are_refused(api: Api) -> None:
     answer = api.put_member("m-1", {"profile": {"memberId": "m-2"}, **NEW})
-    assert answer.status == 400 and "profile.memberId" in answer.body["errors"]
+    assert answer.status == 422 and "profile.memberId" in answer.body["errors"]
     typo = api.put_member("m-1", {"profileonce": {}, **NEW})
     assert typo.status == 400 and "profileonce" in typo.body["errors"]
     not_json = api.call("PUT", "/open/v5/users/@m-1", "{nope")
@@ -223,8 +225,33 @@ def test_r6_4_list_filters_and_cursor_pages(api: Api) -> None:
     assert [u["memberId"] for u in by_mobile.body["users"]] == ["m-4"]
     by_member = api.call("GET", "/open/v5/users", memberId="m-6")
     assert [u["memberId"] for u in by_member.body["users"]] == ["m-6"]
-    bad = api.call("GET", "/open/v5/users", mobileNumber="010-1", limit="0", since="!!")
-    assert bad.status == 400 and set(bad.body["errors"]) == {"mobileNumber", "limit", "since"}
+    bad = api.call("GET", "/open/v5/users", limit="0", since="!!")
+    assert bad.status == 400 and set(bad.body["errors"]) == {"limit", "since"}
+    # A filter value that cannot be an email or a mobile number matches nobody (it is a
+    # string, as the schema says, not an error).
+    for name, value in (("mobileNumber", "010-1"), ("email", "not-an-email")):
+        nobody = api.call("GET", "/open/v5/users", **{name: value})
+        assert (nobody.status, nobody.body["users"]) == (200, [])
+
+
+def test_r8_3_schema_findings_of_issue_14(api: Api) -> None:
+    """The four schemathesis findings: each answer now agrees with the schema."""
+    api.put_member("m-1", NEW)
+    # since= (empty, against the pattern) was 200; since=00 (allowed) was 400.
+    empty = api.call("GET", "/open/v5/users", since="")
+    assert empty.status == 400 and "since" in empty.body["errors"]
+    assert api.call("GET", "/open/v5/users", since="00").status == 200
+    assert api.call("GET", "/open/v5/users", limit="").status == 400
+    # 0 was accepted as a boolean.
+    for flag in (0, 1, "yes", "false", []):
+        answer = api.put_member("m-2", {**NEW, "unsubscribeTexting": flag})
+        assert answer.status == 400, flag
+        assert answer.body["errors"] == {"unsubscribeTexting": "must be true, false or null"}
+    # {} for a new user: refused with the 422 the schema now documents.
+    new = api.put_member("m-3", {})
+    assert new.status == 422
+    assert set(new.body["errors"]) == {"unsubscribeEmail", "unsubscribeTexting"}
+    assert api.put_member("m-1", {}).status == 200  # an existing user keeps its flags
 
 
 # --- delete (R6.3, R3.4, R3.6) ---------------------------------------------------------------

@@ -11,7 +11,7 @@ from rest_framework import serializers
 from crm.models import CustomerType
 
 
-@extend_schema_field({"type": ["boolean", "null"]})
+@extend_schema_field({"type": "boolean"})  # allow_null adds "null"
 class StrictBoolean(serializers.Field):
     """A JSON boolean, or null (keep the stored value). The schema says boolean, so nothing
     else is taken for one (issue 14: ``0`` was accepted as false)."""

@@ -124,5 +124,5 @@ def test_rate_limit_counts_in_redis_when_configured(api: Api) -> None:
 
     assert "redis" in settings.CACHES["default"]["BACKEND"].lower()
     api.call("GET", "/open/v5/users")
-    keys = [k for k in caches["default"]._cache.get_client().keys("*open-api-rate*")]  # type: ignore[attr-defined]
+    keys = [k for k in caches["default"]._cache.get_client().keys("*:open-api:*")]  # type: ignore[attr-defined]
     assert keys

@@ -28,6 +28,15 @@ class StrictBoolean(serializers.Field):
         return value
 
 
+class StrictText(serializers.CharField):
+    """A JSON string: a number is not taken for one (the schema says string)."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            raise serializers.ValidationError("must be a string")
+        return str(super().to_internal_value(data))
+
+
 @extend_schema_field(
     {"type": "object", "additionalProperties": True, "description": "profile key → value"}
 )
@@ -44,7 +53,7 @@ class UpsertSerializer(serializers.Serializer[Any]):
         required=False, help_text="values set only where the key is empty now"
     )
     tags = serializers.ListField(
-        child=serializers.CharField(trim_whitespace=False),
+        child=StrictText(trim_whitespace=False),
         required=False,
         allow_null=True,
         help_text="the user's tags: replaces the list (max 200; `a/b` for two levels)",
@@ -99,6 +108,15 @@ class UpsertedSerializer(UserEnvelopeSerializer):
 class UserPageSerializer(serializers.Serializer[Any]):
     users = UserSerializer(many=True)
     next = serializers.CharField(allow_null=True, help_text="the `since` of the next page")
+
+
+def closed_request_bodies(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular hook: request bodies refuse fields they do not name (UpsertSerializer
+    answers 400 "not a field of this request"), and the schema says so."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request") and component.get("type") == "object":
+            component["additionalProperties"] = False
+    return result
 
 
 class ErrorSerializer(serializers.Serializer[Any]):

@@ -19,6 +19,10 @@ SCHEMA_SETTINGS = {
         "say how many are left and when the window ends; beyond it answers 429."
     ),
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "crm.api.serializers.closed_request_bodies",
+    ],
 }
 
 urlpatterns = [

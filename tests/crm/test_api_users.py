@@ -283,3 +283,13 @@ def test_times_are_iso_8601_with_an_offset(api: Api) -> None:
     created = timezone.datetime.fromisoformat(user["createdAt"])
     assert created.utcoffset() is not None
     assert abs(created - timezone.now()) < timedelta(minutes=1)
+
+
+def test_r8_3_schema_findings_of_the_full_schemathesis_run(api: Api) -> None:
+    """`tags: [0]` was taken as ["0"]; unknown body fields were refused while the schema
+    allowed them (now it says additionalProperties: false)."""
+    answer = api.put_member("m-1", {**NEW, "tags": [0]})
+    assert answer.status == 400 and answer.body["errors"]["tags"]
+    doc = api.client.get("/open/v5/openapi.json").json()
+    assert doc["components"]["schemas"]["UpsertRequest"]["additionalProperties"] is False
+    assert api.put_member("m-1", {**NEW, "extra": 1}).status == 400

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0007_manager_settings'),
+        ('crm', '0008_job_runtime'),
     ]
 
     operations = [

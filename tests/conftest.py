@@ -94,6 +94,14 @@ def fresh_rate_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("crm.ratelimit.KEY_PREFIX", f"rate-test-{uuid.uuid4().hex}")
 
 
+@pytest.fixture
+def rate_clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The rate limits' clock, standing still mid-window unless a test moves it."""
+    at = [1_800_000_030.0]
+    monkeypatch.setattr("crm.ratelimit.now", lambda: at[0])
+    return at
+
+
 User = get_user_model()
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 from django.test import override_settings
 
 from crm.models import Channel, Customer
@@ -15,12 +14,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Fresh counts and a clock that stands still (mid-window) unless a test moves it."""
-    cache.clear()
-    at = [1_800_000_030.0]
-    monkeypatch.setattr("crm.ratelimit.now", lambda: at[0])
-    return at
+def clock(rate_clock: list[float]) -> list[float]:
+    return rate_clock
 
 
 @pytest.fixture

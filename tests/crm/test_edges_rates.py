@@ -8,7 +8,6 @@ import json
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from builders.installations import installation_create, webhook_path
@@ -23,12 +22,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Fresh counts and a clock that stands still (mid-window) unless a test moves it."""
-    cache.clear()
-    at = [1_800_000_030.0]
-    monkeypatch.setattr("crm.ratelimit.now", lambda: at[0])
-    return at
+def clock(rate_clock: list[float]) -> list[float]:
+    return rate_clock
 
 
 def boot(plugin_key: str, address: str = "203.0.113.7", **body: Any) -> Any:

@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck browser-deps pytest-sqlite pytest-services worker install catalogs messages clean
+.PHONY: schemathesis run test lint typecheck browser-deps pytest-sqlite pytest-services worker install catalogs messages clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) (set PYTHON=...)"; exit 1; }
@@ -76,11 +76,18 @@ pytest-sqlite: install
 pytest-services: install
 	@if [ -n "$$DATABASE_URL" ]; then \
 		echo "== tests on $${DATABASE_URL%%:*} with REDIS_URL=$${REDIS_URL:-unset}"; \
-		$(BIN)/pytest $(PYTEST_ARGS); \
+		$(BIN)/pytest $(PYTEST_ARGS) && \
+		echo "== schemathesis, every check, against a live server (.ci/schemathesis)" && \
+		.ci/schemathesis; \
 	else \
 		echo "DATABASE_URL unset: PostgreSQL + Redis pass skipped (.ci/run sets it)"; \
 		if [ "$$CI" = "true" ]; then exit 1; fi; \
 	fi
+
+# The Open API against its schema with every check (a live server, fixed seed, a few minutes);
+# part of pytest-services, or alone on SQLite.
+schemathesis: install
+	.ci/schemathesis
 
 test: lint typecheck browser-deps pytest-sqlite pytest-services
 

@@ -25,7 +25,7 @@ from importer.apply import Merger
 from importer.jobs import IMPORTS
 from importer.mapping import MappedRow, MappingError, RowMapper, build_plan
 from importer.models import ImportJob, ImportStatus
-from importer.reading import FileRefused, open_table
+from importer.reading import FileRefused, Row, open_table
 from importer.report import import_finished, write_failure_logs
 from importer.resolve import refresh_statistics
 from importer.writers import ChunkWriter, can_pipeline, writer_for
@@ -78,7 +78,9 @@ def _run(job: ImportJob, lease: jobs.Lease, held: jobs.Held, progress: Progress 
             region=job.phone_region or None,
         )
         if job.rows_total is None:
-            job.rows_total = table.count_rows()
+            for _ in _stoppable(table.rows(), held):  # the first pass: count (and check)
+                pass
+            job.rows_total = table.count_rows()  # counted by the pass above
             jobs.fence(lease, rows_total=job.rows_total, encoding=table.encoding or "")
         tag = None
         if job.tag:
@@ -88,7 +90,8 @@ def _run(job: ImportJob, lease: jobs.Lease, held: jobs.Held, progress: Progress 
         writer = writer_for(job, channel, tag)
         start_after = job.position
         chunks = mapper.map_rows(
-            (row for row in table.rows() if row.number > start_after), chunk_size()
+            (row for row in _stoppable(table.rows(), held) if row.number > start_after),
+            chunk_size(),
         )
         statistics = _Statistics(channel.pk)
         with _few_collections():
@@ -123,6 +126,15 @@ def _chunks_through(
             statistics.before(len(chunk))
             writer.write(merger.apply_chunk(channel_id, chunk), lease)
             _report(job, progress)
+
+
+def _stoppable(rows: Iterator[Row], held: jobs.Held, every: int = 5000) -> Iterator[Row]:
+    """A pass over the file that can stop every ``every`` rows: a cancel or a SIGTERM is not
+    kept waiting by counting a big file, or by skipping the rows a resumed import already did."""
+    for number, row in enumerate(rows):
+        if not number % every:
+            held.checkpoint()
+        yield row
 
 
 class _Statistics:

@@ -92,3 +92,38 @@ def test_r2_24_cancel_from_the_import_log_needs_the_import_permission(
     assert job.status == "cancelled"
     assert "is cancelled; the channel is free" in answer.content.decode()
     assert "Cancelled by owner." in answer.content.decode()
+
+
+def test_r2_24_a_worker_asked_to_stop_while_counting_hands_the_import_back(
+    channel: Channel, tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM during the first pass over the file: the job goes back to the queue at once,
+    nothing written, its attempt given back, dispatched for another worker."""
+    from crm.jobs import heartbeat
+
+    dispatched: list[tuple[str, object]] = []
+    monkeypatch.setattr("importer.jobs.queue", lambda name, *args: dispatched.append((name, *args)))
+    settings.IMPORT_CHUNK_ROWS = 10
+    job = queued_import(channel, tmp_path / "a", 12_000)
+
+    from importer.reading.csv_table import CsvTable
+
+    original = CsvTable.rows
+
+    def rows_then_stop(self: CsvTable) -> Any:
+        for number, row in enumerate(original(self)):
+            if number == 6000:
+                heartbeat.request_stop()  # what the worker's SIGTERM handler does
+            yield row
+
+    monkeypatch.setattr(CsvTable, "rows", rows_then_stop)
+    try:
+        job = run_import(job.pk)
+    finally:
+        heartbeat._stopping.clear()
+    # Stopped inside the counting pass: no total yet, no chunk written.
+    assert (job.status, job.attempts, job.rows_total, job.rows_done) == ("queued", 0, None, 0)
+    assert dispatched == [("importer.run_import", job.pk)]
+    assert not Customer.objects.filter(channel=channel).exists()
+    monkeypatch.setattr(CsvTable, "rows", original)
+    assert run_import(job.pk).status == "succeeded"  # the next worker imports it whole

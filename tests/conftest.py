@@ -174,14 +174,21 @@ WORKER_QUEUE = "contacts-test-worker"
 
 
 def start_worker(
-    settings: Any, name: str = "worker", *, module: str = "celery", **env: str
+    settings: Any,
+    name: str = "worker",
+    *,
+    module: str = "celery",
+    pool: str = "solo",
+    **env: str,
 ) -> subprocess.Popen[bytes]:
     """A real Celery worker process on the test database, reading only the test queue
-    (``module="tests.slow_worker"``: one whose jobs the test slows down)."""
+    (``module="tests.slow_worker"``: one whose jobs the test slows down; ``pool="prefork"``:
+    jobs run in a pool process, as ``make worker`` runs them)."""
     log = open(Path(settings.MEDIA_ROOT).parent / f"{name}.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
         [
-            *(sys.executable, "-m", module, "-A", "config", "worker", "--pool=solo"),
+            *(sys.executable, "-m", module, "-A", "config", "worker", f"--pool={pool}"),
+            *(("--concurrency=1",) if pool == "prefork" else ()),
             *("--loglevel=INFO", "-Q", WORKER_QUEUE, "-n", f"{name}@%h"),
             *("--without-heartbeat", "--without-mingle", "--without-gossip"),
         ],

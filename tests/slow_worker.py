@@ -17,13 +17,16 @@ from typing import Any
 from celery import signals
 
 
-@signals.worker_ready.connect
+@signals.worker_process_init.connect  # a prefork pool process
+@signals.worker_ready.connect  # the worker's own process (solo pool)
 def _slow_down(**_: Any) -> None:
     from crm.jobs.heartbeat import Held
     from importer.reading.table import Table
 
     count_delay = float(os.environ.get("SLOW_COUNT_SECONDS", "0"))
     chunk_delay = float(os.environ.get("SLOW_CHUNK_SECONDS", "0"))
+    if getattr(Held.checkpoint, "slowed", False):
+        return
     count_rows, checkpoint = Table.count_rows, Held.checkpoint
 
     def slow_count(self: Table) -> int:
@@ -34,6 +37,7 @@ def _slow_down(**_: Any) -> None:
         time.sleep(chunk_delay)
         checkpoint(self)
 
+    slow_checkpoint.slowed = True  # type: ignore[attr-defined]
     Table.count_rows = slow_count  # type: ignore[method-assign]
     Held.checkpoint = slow_checkpoint  # type: ignore[method-assign]
 

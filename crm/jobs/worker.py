@@ -59,13 +59,25 @@ def on_worker_shutting_down(**_: Any) -> None:
             os.kill(child.pid, signal.SIGTERM)
 
 
-def on_worker_process_init(**_: Any) -> None:
-    """A prefork pool process: SIGTERM asks its job to hand back instead of killing it half-way
-    (Celery resets SIGTERM to its default, death, in pool processes)."""
-    signal.signal(signal.SIGTERM, lambda signum, frame: request_stop())
+def on_task_prerun(**_: Any) -> None:
+    """In a prefork pool process: SIGTERM asks its job to hand back instead of killing it
+    half-way. Installed when a task starts, because billiard resets the pool process's signal
+    handlers after ``worker_process_init`` (Celery leaves SIGTERM at its default there: death)."""
+    from billiard.process import current_process
+
+    if current_process().name == "MainProcess" or threading.current_thread() is not (
+        threading.main_thread()
+    ):
+        return  # the worker's own process: Celery's handler and worker_shutting_down serve
+    if signal.getsignal(signal.SIGTERM) is not _stop_on_sigterm:
+        signal.signal(signal.SIGTERM, _stop_on_sigterm)
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    request_stop()
 
 
 def connect() -> None:
     signals.worker_ready.connect(on_worker_ready, weak=False)
     signals.worker_shutting_down.connect(on_worker_shutting_down, weak=False)
-    signals.worker_process_init.connect(on_worker_process_init, weak=False)
+    signals.task_prerun.connect(on_task_prerun, weak=False)

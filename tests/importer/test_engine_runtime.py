@@ -53,11 +53,12 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 90) -> float:
     raise AssertionError("timed out")
 
 
-def worker(settings: Any, name: str, **env: str) -> Any:
+def worker(settings: Any, name: str, pool: str = "solo", **env: str) -> Any:
     return start_worker(
         settings,
         name,
         module="tests.slow_worker",
+        pool=pool,
         IMPORT_STALE_SECONDS=str(STALE),
         DELETE_STALE_SECONDS=str(STALE),
         **env,
@@ -157,15 +158,18 @@ def test_r2_24_cancel_mid_import_on_a_worker(
     assert import_start(job=nxt, dispatch=False).status == "queued"  # the channel is free
 
 
+@pytest.mark.parametrize("pool", ["solo", "prefork"])
 def test_r2_24_sigterm_mid_deletion_hands_back_and_another_worker_finishes(
-    two_channels: Any, settings: Any, stale: int
+    two_channels: Any, settings: Any, stale: int, pool: str
 ) -> None:
     channel, _ = two_channels
     Customer.objects.bulk_create(
         Customer(channel=channel, member_id=f"m{i}", name=f"고객{i}") for i in range(3000)
     )
     owner = make_user("deleter")
-    stopping = worker(settings, "stopping", DELETE_CHUNK_ROWS="30", SLOW_CHUNK_SECONDS="0.3")
+    stopping = worker(
+        settings, "stopping", pool=pool, DELETE_CHUNK_ROWS="30", SLOW_CHUNK_SECONDS="0.3"
+    )
     finisher = None
     try:
         deletion = customers_delete(

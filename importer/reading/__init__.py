@@ -9,6 +9,17 @@ numbered rows, streamed, in pure Python. Mapping the cells to typed values is th
 from __future__ import annotations
 
 from importer.reading.opening import open_table
+from importer.reading.sniffing import CHOICES, EncodingUnknown, encoding_label, encoding_name
 from importer.reading.table import PREVIEW_ROWS, FileRefused, Row, Table
 
-__all__ = ["PREVIEW_ROWS", "FileRefused", "Row", "Table", "open_table"]
+__all__ = [
+    "CHOICES",
+    "PREVIEW_ROWS",
+    "EncodingUnknown",
+    "FileRefused",
+    "Row",
+    "Table",
+    "encoding_label",
+    "encoding_name",
+    "open_table",
+]

@@ -65,8 +65,8 @@ class Table(ABC):
     header and the preview, so a file without a usable header or without data is refused at once.
     """
 
-    format: Literal["csv", "xlsx"]
-    encoding: str | None = None  # "utf-8", "utf-8-sig", "cp949", another codec name; None: XLSX
+    format: Literal["csv", "xlsx", "xls"]
+    encoding: str | None = None  # "utf-8", "utf-8-sig", "cp949", another codec name; None: a workbook
     delimiter: str | None = None  # CSV only
     headers: tuple[str, ...]  # stripped, NFC; "" for an empty column inside the header
     path: str

@@ -1,0 +1,133 @@
+"""Excel workbooks as a `Table`: the first worksheet of an XLSX, streamed row by row, or of an
+old XLS (Excel 97–2003), both read by calamine (Rust) through python-calamine-plus.
+
+Cells stay as calamine gives them (str, int, float, bool, date, datetime, time, "" for an empty
+cell): the map stage parses them, and a failure log must show what the manager typed."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator, Sequence
+from typing import Literal
+
+from django.utils.translation import gettext
+from python_calamine_plus import CalamineError, CalamineWorkbook
+
+from importer.reading.archive import check_workbook_archive
+from importer.reading.table import FileRefused, Table
+
+# R2.3b: a sheet whose stored dimension claims 16,384 columns makes calamine pad every row to
+# that width; past this many columns beyond the header the rows are cut to the bound instead.
+EXTRA_COLUMNS = 64
+
+
+def not_a_workbook() -> str:
+    return gettext(
+        "The file is a zip archive but not an Excel workbook (.xlsx), or the workbook is "
+        "damaged; open it in Excel, save it as Excel Workbook (.xlsx) and upload it again."
+    )
+
+
+def damaged_sheet() -> str:
+    return gettext(
+        "The first worksheet of the workbook could not be read; it may be damaged. Open it in "
+        "Excel, save it again and upload it again."
+    )
+
+
+def protected_or_damaged() -> str:
+    return gettext(
+        "The file is an Excel workbook that could not be opened: it is saved with a password, "
+        "or damaged. Save it without a password as Excel Workbook (.xlsx) and upload it again."
+    )
+
+
+def column_bound(width: int) -> int:
+    return 4 * width + EXTRA_COLUMNS
+
+
+class WorkbookTable(Table):
+    pad_short_rows = True  # a row ends at its last filled cell
+    _max_col: int | None = None
+
+    def __init__(self, path: str, filename: str) -> None:
+        self._workbook = self._open_workbook(path)
+        try:
+            if not self._workbook.sheet_names:
+                raise FileRefused(gettext("The workbook has no worksheet."))
+            super().__init__(path, filename)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open_workbook(self, path: str) -> CalamineWorkbook:
+        try:
+            return CalamineWorkbook.from_path(path)
+        except (CalamineError, OSError, ValueError) as error:
+            raise FileRefused(self._unopenable()) from error
+
+    def _unopenable(self) -> str:
+        return not_a_workbook()
+
+    def close(self) -> None:
+        workbook = getattr(self, "_workbook", None)
+        if workbook is not None:
+            self._workbook = None
+            try:
+                workbook.close()
+            except CalamineError:
+                pass  # already closed
+
+    def _rows(self) -> Iterator[list[object]]:
+        raise NotImplementedError
+
+    def _records(self) -> Generator[tuple[int, Sequence[object]]]:
+        # Rows missing from the sheet come back as rows of "", so the position in the stream
+        # is the row number Excel shows.
+        try:
+            yield from enumerate(self._rows(), 1)
+        except CalamineError as error:
+            raise FileRefused(damaged_sheet()) from error
+
+    def _read_header(self) -> None:
+        super()._read_header()
+        bound = column_bound(self._width)
+        with_header = self._first_width()
+        if with_header > bound:
+            self._max_col = bound - 1
+
+    def _first_width(self) -> int:
+        for _, cells in self._records():
+            return len(cells)
+        return 0
+
+
+class XlsxTable(WorkbookTable):
+    format: Literal["xlsx"] = "xlsx"
+
+    def _open_workbook(self, path: str) -> CalamineWorkbook:
+        check_workbook_archive(path)  # R2.3b: before calamine unpacks anything
+        return super()._open_workbook(path)
+
+    def _rows(self) -> Iterator[list[object]]:
+        assert self._workbook is not None
+        return iter(self._workbook.stream_sheet_by_index(0, max_col=self._max_col))
+
+
+class XlsTable(WorkbookTable):
+    """Excel 97–2003: at most 65,536 rows, so the sheet is loaded whole (calamine cannot
+    stream this format); once per table, then served from memory."""
+
+    format: Literal["xls"] = "xls"
+    _sheet: list[list[object]] | None = None
+
+    def _unopenable(self) -> str:
+        return protected_or_damaged()
+
+    def _rows(self) -> Iterator[list[object]]:
+        assert self._workbook is not None
+        if self._sheet is None:
+            sheet = self._workbook.get_sheet_by_index(0)
+            self._sheet = sheet.to_python(skip_empty_area=False)
+        if self._max_col is None:
+            return iter(self._sheet)
+        return (row[: self._max_col + 1] for row in self._sheet)

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DEBUG", "true")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -101,7 +101,9 @@ def main() -> None:
     rows = [(name, counts) for name, counts in table.items()]
     totals = {o: sum(c[o] for _, c in rows) for o in OUTCOMES}
     if args.markdown:
-        print("| corpus folder | files | read right | refused, right one offered | refused | read wrong |")
+        print(
+            "| corpus folder | files | read right | refused, right one offered | refused | read wrong |"
+        )
         print("|---|---:|---:|---:|---:|---:|")
         for name, c in rows:
             wrong = f"{c['WRONG']} ({', '.join(sorted(wrong_as[name]))})" if c["WRONG"] else "0"
@@ -116,8 +118,11 @@ def main() -> None:
         return
     print(f"{'folder':26} {'files':>5} " + " ".join(f"{o:>7}" for o in OUTCOMES))
     for name, c in rows:
-        print(f"{name:26} {sum(c.values()):>5} " + " ".join(f"{c[o]:>7}" for o in OUTCOMES)
-              + (f"  wrong as {sorted(wrong_as[name])}" if c["WRONG"] else ""))
+        print(
+            f"{name:26} {sum(c.values()):>5} "
+            + " ".join(f"{c[o]:>7}" for o in OUTCOMES)
+            + (f"  wrong as {sorted(wrong_as[name])}" if c["WRONG"] else "")
+        )
     print(f"{'all':26} {sum(totals.values()):>5} " + " ".join(f"{totals[o]:>7}" for o in OUTCOMES))
 
 

@@ -134,7 +134,12 @@ def _fenced(check: ImportCheck, **updates: object) -> None:
 def _run(check: ImportCheck) -> None:
     job = check.job
     path = Path(settings.MEDIA_ROOT) / job.source_path
-    with open_table(path, max_bytes=settings.UPLOAD_MAX_BYTES, filename=job.filename) as table:
+    with open_table(
+        path,
+        max_bytes=settings.UPLOAD_MAX_BYTES,
+        filename=job.filename,
+        encoding=job.encoding or None,
+    ) as table:
         plan = build_plan(
             headers=table.headers,
             mapping=check.mapping,

@@ -67,7 +67,10 @@ def run_import(job_id: int, *, progress: Progress | None = None) -> ImportJob:
 def _run(job: ImportJob, lease: jobs.Lease, held: jobs.Held, progress: Progress | None) -> None:
     channel = job.channel
     with open_table(
-        source_file(job), max_bytes=settings.UPLOAD_MAX_BYTES, filename=job.filename
+        source_file(job),
+        max_bytes=settings.UPLOAD_MAX_BYTES,
+        filename=job.filename,
+        encoding=job.encoding or None,
     ) as table:
         plan = build_plan(
             headers=table.headers,

@@ -107,6 +107,11 @@ class ImportJob(LeasedJob):
     def active(self) -> bool:
         return self.status in ACTIVE_STATUSES
 
+    @property
+    def encoding_pending(self) -> bool:
+        """A text file whose encoding the manager has still to choose (R2.3a)."""
+        return self.file_format == "csv" and not self.encoding
+
 
 class ImportFailure(models.Model):
     """A failed row (R2.15), committed with its chunk so a resumed import logs it once."""

@@ -20,8 +20,8 @@ from crm.selectors import profile_keys_by_name
 from crm.types import Actor, manager_or_none
 from importer.jobs import IMPORTS, active_import, enqueue
 from importer.mapping import build_plan
-from importer.models import EmptyPolicy, ImportJob, ImportKind, ImportStatus
-from importer.reading import open_table
+from importer.models import EmptyPolicy, ImportCheck, ImportJob, ImportKind, ImportStatus
+from importer.reading import EncodingUnknown, FileRefused, open_table
 
 
 def _check_permission(channel: Channel, by: Actor) -> None:
@@ -50,13 +50,19 @@ def import_create(
     identity: str = "",
     origin: str = "web",
     default_country: bool = True,
+    encoding: str | None = None,
+    choose_encoding_later: bool = False,
 ) -> ImportJob:
     """A draft job for an uploaded file: the file is stored and read once for its headers.
 
     ``default_country``: national phone numbers are read in the channel's country (R2.13a);
     False makes them fail their row, for this import only.
 
-    Raises FileRefused (nothing kept) when the file cannot be imported at all (R2.3).
+    `encoding` is a text file's encoding as the manager chose it (R2.3a); else it is detected.
+    Raises FileRefused (nothing kept) when the file cannot be imported at all (R2.3). A text
+    file whose encoding is unsure raises EncodingUnknown, unless `choose_encoding_later`: the
+    wizard then keeps the file in a draft whose encoding is pending (`encoding_pending`), and
+    the manager chooses it on the next page (`import_encoding_set`).
     """
     _check_permission(channel, by)
     if kind not in ImportKind.values:
@@ -67,11 +73,20 @@ def import_create(
         raise ValidationError({"identity": "a lead import is identified by email or mobileNumber"})
     rel = store_upload(channel, source, filename)
     path = Path(settings.MEDIA_ROOT) / rel
+    headers: list[str] = []
+    file_format = "csv"
     try:
-        with open_table(path, max_bytes=settings.UPLOAD_MAX_BYTES, filename=filename) as table:
+        with open_table(
+            path, max_bytes=settings.UPLOAD_MAX_BYTES, filename=filename, encoding=encoding
+        ) as table:
             headers = list(table.headers)
             encoding = table.encoding or ""
             file_format = table.format
+    except EncodingUnknown:
+        if not choose_encoding_later:
+            path.unlink(missing_ok=True)
+            raise
+        encoding = ""  # pending: the manager chooses it (R2.3a)
     except Exception:
         path.unlink(missing_ok=True)
         raise
@@ -82,13 +97,45 @@ def import_create(
         source_path=rel,
         filename=Path(filename).name,
         file_format=file_format,
-        encoding=encoding,
+        encoding=encoding or "",
         headers=headers,
         kind=kind,
         identity=identity,
         phone_region=str(channel.country) if default_country else "",
         tag=Path(filename).stem[:512],
     )
+
+
+def import_encoding_set(*, job: ImportJob, encoding: str) -> ImportJob:
+    """Read a draft's text file in the encoding the manager chose (R2.3a): its headers are read
+    again, and a mapping made for another reading of them is forgotten.
+
+    Raises FileRefused (EncodingUnknown when the file is not valid text in that encoding).
+    """
+    if job.status != ImportStatus.DRAFT:
+        raise ValidationError("the import has already started; its file cannot change")
+    if job.file_format != "csv":
+        raise FileRefused("only a text (CSV) file has an encoding to choose")
+    path = Path(settings.MEDIA_ROOT) / job.source_path
+    with open_table(
+        path, max_bytes=settings.UPLOAD_MAX_BYTES, filename=job.filename, encoding=encoding
+    ) as table:
+        headers = list(table.headers)
+        chosen = table.encoding or ""
+    with transaction.atomic():
+        locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if locked.status != ImportStatus.DRAFT:
+            raise ValidationError("the import has already started; its file cannot change")
+        if headers != locked.headers:
+            locked.mapping = {}
+        if chosen != locked.encoding:
+            # A check of another reading counted other values: the file is checked again.
+            ImportCheck.objects.filter(job=locked).delete()
+        locked.encoding = chosen
+        locked.headers = headers
+        locked.rows_total = None
+        locked.save(update_fields=["encoding", "headers", "mapping", "rows_total"])
+    return locked
 
 
 @transaction.atomic

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import path
 
-from importer.views import run, wizard
+from importer.views import encoding, run, wizard
 
 app_name = "importer"
 
@@ -23,6 +23,7 @@ urlpatterns = [
         name="template",
     ),
     path("<slug:slug>/<int:job_id>/", v(run.job), name="job"),
+    path("<slug:slug>/<int:job_id>/encoding/", v(encoding.choose), name="encoding"),
     path("<slug:slug>/<int:job_id>/mapping/", v(wizard.mapping), name="mapping"),
     path("<slug:slug>/<int:job_id>/keys/", v(wizard.key_create), name="key_create"),
     path("<slug:slug>/<int:job_id>/discard/", v(wizard.discard), name="discard"),

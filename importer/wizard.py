@@ -20,7 +20,13 @@ from crm.models import Channel
 from crm.selectors import profile_keys_by_name
 from importer.check import check_is_current, check_of
 from importer.models import CheckStatus, ImportJob, ImportStatus
-from importer.reading import PREVIEW_ROWS, open_table
+from importer.reading import (
+    PREVIEW_ROWS,
+    encoding_label,
+    likely_encodings_of,
+    open_table,
+    text_preview,
+)
 from importer.vocabulary import auto_mapping, skipped_lookalikes, split_inverted
 from importer.writers.base import cell_text
 
@@ -52,7 +58,12 @@ class FilePreview:
 def file_preview(job: ImportJob) -> FilePreview:
     """Header and first rows only: cheap even for a 200,000-row file (no full pass)."""
     path = Path(settings.MEDIA_ROOT) / job.source_path
-    with open_table(path, max_bytes=settings.UPLOAD_MAX_BYTES, filename=job.filename) as table:
+    with open_table(
+        path,
+        max_bytes=settings.UPLOAD_MAX_BYTES,
+        filename=job.filename,
+        encoding=job.encoding or None,
+    ) as table:
         width = len(table.headers)
         rows = [
             PreviewRow(
@@ -111,19 +122,56 @@ ENCODINGS = {
     "utf-8": "UTF-8",
     "utf-8-sig": "UTF-8 with BOM",
     "cp949": "CP949 (EUC-KR, Korean Excel's default)",
+    "utf-16": "UTF-16 (Excel's Unicode text)",
 }
 
 
 def file_description(job: ImportJob) -> str:
     """ "CSV, CP949 (…)" or "XLSX workbook, first sheet": what the reader found (R2.3)."""
-    if job.file_format == "xlsx":
-        return f"Excel workbook (XLSX), first sheet, {len(job.headers)} columns"
-    encoding = ENCODINGS.get(job.encoding, job.encoding or "unknown encoding")
+    if job.file_format in ("xlsx", "xls"):
+        return (
+            f"Excel workbook ({job.file_format.upper()}), first sheet, {len(job.headers)} columns"
+        )
+    if job.encoding_pending:
+        return "CSV, encoding to choose"
+    encoding = ENCODINGS.get(job.encoding) or encoding_label(job.encoding)
     return f"CSV in {encoding}, {len(job.headers)} columns"
 
 
+ENCODING_PREVIEW_ROWS = 6
+
+
+@dataclass(frozen=True)
+class EncodingOption:
+    """One encoding the manager may choose for a text file, with its file read in it (R2.3a)."""
+
+    name: str
+    label: str
+    rows: list[list[str]]
+    current: bool
+
+
+def encoding_options(job: ImportJob) -> list[EncodingOption]:
+    """The likely encodings of a draft's text file, the one it is read in first."""
+    path = str(Path(settings.MEDIA_ROOT) / job.source_path)
+    names = likely_encodings_of(path)
+    if job.encoding:
+        names = [job.encoding, *(n for n in names if n != job.encoding)]
+    return [
+        EncodingOption(
+            name=name,
+            label=encoding_label(name),
+            rows=text_preview(path, name, ENCODING_PREVIEW_ROWS),
+            current=name == job.encoding,
+        )
+        for name in names
+    ]
+
+
 def draft_step(job: ImportJob) -> str:
-    """The wizard page a draft has reached: mapping, check or settings."""
+    """The wizard page a draft has reached: encoding, mapping, check or settings."""
+    if job.encoding_pending:
+        return "encoding"
     if not job.mapping:
         return "mapping"
     check = check_of(job)

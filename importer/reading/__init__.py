@@ -8,8 +8,15 @@ numbered rows, streamed, in pure Python. Mapping the cells to typed values is th
 
 from __future__ import annotations
 
+from importer.reading.csv_table import text_preview
 from importer.reading.opening import open_table
-from importer.reading.sniffing import CHOICES, EncodingUnknown, encoding_label, encoding_name
+from importer.reading.sniffing import (
+    CHOICES,
+    EncodingUnknown,
+    encoding_label,
+    encoding_name,
+    likely_encodings_of,
+)
 from importer.reading.table import PREVIEW_ROWS, FileRefused, Row, Table
 
 __all__ = [
@@ -21,5 +28,7 @@ __all__ = [
     "Table",
     "encoding_label",
     "encoding_name",
+    "likely_encodings_of",
     "open_table",
+    "text_preview",
 ]

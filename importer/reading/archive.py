@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 
 from importer.reading.table import FileRefused
 
-# A spreadsheet's XML packs 5–20 times; a sheet of one value repeated a million times, ~150.
+# A spreadsheet's XML packs 5-20 times; a sheet of one value repeated a million times, ~150.
 MAX_RATIO = 200
 RATIO_FLOOR = 16 << 20  # smaller parts may pack as tightly as they like
 MAX_SHARED_STRINGS = 256 << 20  # the reader holds this part's strings in memory
@@ -52,7 +52,13 @@ def check_workbook_archive(path: str) -> None:
                 )
             for info in parts:
                 _check_actual(archive, info)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError) as error:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        NotImplementedError,
+        OSError,
+        EOFError,
+    ) as error:
         from importer.reading.workbooks import not_a_workbook
 
         raise FileRefused(not_a_workbook()) from error

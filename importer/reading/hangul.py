@@ -92,7 +92,7 @@ def utf8_could_be_cp949(text: str) -> bool:
 
     The bytes of a Hangul syllable in CP949 are a valid UTF-8 character for about one
     syllable in ten (홍 is C8 AB, "ȫ" in UTF-8), so a short file of names can be valid UTF-8
-    by chance. Its UTF-8 reading then holds only two-byte characters (U+0080–U+07FF), none
+    by chance. Its UTF-8 reading then holds only two-byte characters (U+0080-U+07FF), none
     glued to a Latin letter; real UTF-8 text has Hangul or CJK (three bytes) or accented words.
     """
     non_ascii = NON_ASCII.findall(text)

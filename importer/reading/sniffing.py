@@ -57,6 +57,14 @@ CHOICES = {
     "utf-16": "Unicode (UTF-16)",
 }
 MAX_CHOICES = 6
+# Other encodings charset-normalizer may rank first that real files are saved in; the DOS code
+# pages it also proposes (cp775, cp850, …) would only crowd the list.
+ALSO_OFFERED = frozenset(
+    ["cp1253", "cp1254", "cp1255", "cp1256", "cp1257", "cp1258", "cp874", "cp866"]
+    + [f"iso8859-{n}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16)]
+    + ["koi8-r", "koi8-u", "mac-cyrillic", "mac-roman", "tis-620", "shift_jis", "gb2312"]
+    + ["big5hkscs", "iso2022_jp", "euc_jis_2004", "shift_jis_2004"]
+)
 LABELS = {
     **CHOICES,
     "utf-8-sig": "Unicode (UTF-8 with BOM)",
@@ -170,6 +178,10 @@ def scan_in(path: str, encoding: str) -> TextFacts:
     return facts
 
 
+def likely_encodings_of(path: str) -> list[str]:
+    return likely_encodings(_head(path))
+
+
 def _head(path: str) -> bytes:
     with open(path, "rb") as file:
         return file.read(CHUNK_BYTES)
@@ -246,7 +258,8 @@ def likely_encodings(head: bytes) -> list[str]:
         except ValueError:
             continue
     choices: list[str] = []
-    for encoding in [*ranked, *CHOICES]:
+    offered = [e for e in ranked if e in CHOICES or e in ALSO_OFFERED]
+    for encoding in [*offered, *CHOICES]:
         if encoding in choices or encoding.startswith(WIDE):
             continue
         try:

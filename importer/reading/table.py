@@ -66,7 +66,9 @@ class Table(ABC):
     """
 
     format: Literal["csv", "xlsx", "xls"]
-    encoding: str | None = None  # "utf-8", "utf-8-sig", "cp949", another codec name; None: a workbook
+    encoding: str | None = (
+        None  # "utf-8", "utf-8-sig", "cp949", another codec name; None: a workbook
+    )
     delimiter: str | None = None  # CSV only
     headers: tuple[str, ...]  # stripped, NFC; "" for an empty column inside the header
     path: str

@@ -1,5 +1,5 @@
 """Excel workbooks as a `Table`: the first worksheet of an XLSX, streamed row by row, or of an
-old XLS (Excel 97–2003), both read by calamine (Rust) through python-calamine-plus.
+old XLS (Excel 97-2003), both read by calamine (Rust) through python-calamine-plus.
 
 Cells stay as calamine gives them (str, int, float, bool, date, datetime, time, "" for an empty
 cell): the map stage parses them, and a failure log must show what the manager typed."""
@@ -7,6 +7,7 @@ cell): the map stage parses them, and a failure log must show what the manager t
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator, Sequence
+from contextlib import suppress
 from typing import Literal
 
 from django.utils.translation import gettext
@@ -50,7 +51,7 @@ class WorkbookTable(Table):
     _max_col: int | None = None
 
     def __init__(self, path: str, filename: str) -> None:
-        self._workbook = self._open_workbook(path)
+        self._workbook: CalamineWorkbook | None = self._open_workbook(path)
         try:
             if not self._workbook.sheet_names:
                 raise FileRefused(gettext("The workbook has no worksheet."))
@@ -72,12 +73,10 @@ class WorkbookTable(Table):
         workbook = getattr(self, "_workbook", None)
         if workbook is not None:
             self._workbook = None
-            try:
+            with suppress(CalamineError):  # already closed
                 workbook.close()
-            except CalamineError:
-                pass  # already closed
 
-    def _rows(self) -> Iterator[list[object]]:
+    def _rows(self) -> Iterator[Sequence[object]]:
         raise NotImplementedError
 
     def _records(self) -> Generator[tuple[int, Sequence[object]]]:
@@ -108,26 +107,32 @@ class XlsxTable(WorkbookTable):
         check_workbook_archive(path)  # R2.3b: before calamine unpacks anything
         return super()._open_workbook(path)
 
-    def _rows(self) -> Iterator[list[object]]:
+    def _rows(self) -> Iterator[Sequence[object]]:
         assert self._workbook is not None
-        return iter(self._workbook.stream_sheet_by_index(0, max_col=self._max_col))
+        stream: Iterator[Sequence[object]] = self._workbook.stream_sheet_by_index(
+            0, max_col=self._max_col
+        )
+        return stream
 
 
 class XlsTable(WorkbookTable):
-    """Excel 97–2003: at most 65,536 rows, so the sheet is loaded whole (calamine cannot
+    """Excel 97-2003: at most 65,536 rows, so the sheet is loaded whole (calamine cannot
     stream this format); once per table, then served from memory."""
 
     format: Literal["xls"] = "xls"
-    _sheet: list[list[object]] | None = None
+    _sheet: Sequence[Sequence[object]] | None = None
 
     def _unopenable(self) -> str:
         return protected_or_damaged()
 
-    def _rows(self) -> Iterator[list[object]]:
+    def _rows(self) -> Iterator[Sequence[object]]:
         assert self._workbook is not None
-        if self._sheet is None:
-            sheet = self._workbook.get_sheet_by_index(0)
-            self._sheet = sheet.to_python(skip_empty_area=False)
-        if self._max_col is None:
-            return iter(self._sheet)
-        return (row[: self._max_col + 1] for row in self._sheet)
+        sheet = self._sheet
+        if sheet is None:
+            sheet = self._sheet = self._workbook.get_sheet_by_index(0).to_python(
+                skip_empty_area=False
+            )
+        end = self._max_col
+        if end is None:
+            return iter(sheet)
+        return (row[: end + 1] for row in sheet)

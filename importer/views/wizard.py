@@ -84,10 +84,13 @@ def upload(request: HttpRequest, slug: str) -> HttpResponse:
                 filename=upload.name,
                 kind=choice.cleaned_data["kind"],
                 identity=choice.cleaned_data["identity"],
+                choose_encoding_later=True,
             )
         except FileRefused as exc:
             form.add_error("file", exc.reason)
         else:
+            if job.encoding_pending:  # R2.3a: the manager chooses, seeing the file in each
+                return redirect("importer:encoding", slug, job.pk)
             messages.success(request, f"Read “{job.filename}”: {file_description(job)}.")
             return redirect("importer:mapping", slug, job.pk)
     return page(
@@ -124,6 +127,8 @@ def mapping(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
     job = channel_job(request, slug, job_id)
     if job.status != ImportStatus.DRAFT:
         return redirect("importer:job", slug, job.pk)
+    if job.encoding_pending:
+        return redirect("importer:encoding", slug, job.pk)
     keys = _keys(job.channel)
     preview = file_preview(job)
     data = request.POST.copy() if request.method == "POST" else None

@@ -18,7 +18,7 @@ from importer.engine import run_import
 from importer.jobs import ImportLocked
 from importer.mapping import MappingError
 from importer.models import ImportJob
-from importer.reading import FileRefused
+from importer.reading import EncodingUnknown, FileRefused
 from importer.report import result_counts
 from importer.services import import_configure, import_create, import_start
 from importer.wizard import suggested_mapping
@@ -58,6 +58,12 @@ class Command(BaseCommand):
             help="phone numbers without a +country code fail their row instead of being read "
             "in the channel's country (R2.13a)",
         )
+        parser.add_argument(
+            "--encoding",
+            default=None,
+            metavar="NAME",
+            help="a text file's encoding (cp949, cp1252, euc_jp, …); detected when absent",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         channel = Channel.objects.filter(slug=opts["slug"]).first()
@@ -84,7 +90,13 @@ class Command(BaseCommand):
                     identity=opts["identity"],
                     origin="command",
                     default_country=not opts["no_default_country"],
+                    encoding=opts["encoding"],
                 )
+        except EncodingUnknown as exc:
+            likely = ", ".join(exc.choices) or "none of the common ones"
+            raise CommandError(
+                f"{path.name}: {exc.reason} Give it with --encoding NAME (likely: {likely})."
+            ) from None
         except FileRefused as exc:
             raise CommandError(f"{path.name}: {exc.reason}") from None
         except (PermissionDenied, ValidationError) as exc:

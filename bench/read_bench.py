@@ -1,13 +1,18 @@
 """Benchmark of the read stage alone: rows/s and peak RSS of `open_table` + one `rows()` pass.
 
-Run: .venv/bin/python bench/read_bench.py [--rows 1000000] [--xlsx-rows 100000] [--repeat 2]
+Run: .venv/bin/python bench/read_bench.py [--sizes 100000,1000000] [--inline-rows 100000]
+                                          [--compare-max 100000] [--repeat 1]
 
-Generates a realistic customer CSV (email, +82 mobile, Korean name, date, number, boolean, JSON
-list, three free strings; 1 % of memos hold a quoted line break) in a temp dir as UTF-8,
-UTF-8 with BOM and CP949, plus two XLSX: shared strings and date styles as Excel saves them,
-and inline strings as openpyxl and many web exports write them. Each file is read in a fresh
-process so every peak RSS (resource.getrusage) is that file's own. Wall time is what a user waits; CPU time is shown too
-because this machine is shared. Target: the reader alone ≥ 300,000 rows/s for CSV, memory flat.
+Generates a realistic customer file (email, +82 mobile, Korean name, date, number, boolean, JSON
+list, three free strings; 1 % of memos hold a quoted line break) at each size, as CSV in UTF-8,
+UTF-8 with BOM, CP949 and UTF-16 (Excel's Unicode text, tab-separated), and as XLSX with shared
+strings and date styles as Excel saves it; plus an XLSX with inline strings as openpyxl and many
+web exports write them (`--inline-rows`, slow to write). Each file is read in a fresh process,
+so every peak RSS (VmHWM) is that read's own. XLSX files up to `--compare-max`
+rows are also read by the readers we did not choose: openpyxl in read-only mode (the previous
+reader) and upstream python-calamine, which loads the whole sheet. Wall time is what a user
+waits; CPU time is shown too because this machine is shared. Targets: CSV ≥ 300,000 rows/s,
+XLSX ≥ 50,000 rows/s with peak RSS ≤ 300 MB at 1,000,000 rows (issue 11).
 """
 
 from __future__ import annotations
@@ -15,8 +20,9 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import random
-import resource
+import re
 import shutil
 import subprocess
 import sys
@@ -65,9 +71,9 @@ def customer_rows(count: int, seed: int = 7) -> Iterator[list[object]]:
         ]
 
 
-def write_csv(path: Path, count: int, encoding: str) -> None:
+def write_csv(path: Path, count: int, encoding: str, delimiter: str = ",") -> None:
     with open(path, "w", encoding=encoding, newline="") as file:
-        writer = csv.writer(file)  # \r\n line ends, as Excel writes them
+        writer = csv.writer(file, delimiter=delimiter)  # \r\n line ends, as Excel writes them
         writer.writerow(HEADER)
         writer.writerows(customer_rows(count))
 
@@ -169,48 +175,96 @@ XLSX_PARTS = {
 class Measurement:
     rows: int
     encoding: str | None
-    open_s: float  # open_table: sniffing, encoding check over the whole file, header, preview
-    wall_s: float  # open_table + one full rows() pass
+    open_s: float  # open: sniffing, archive checks, encoding check over the whole file, header
+    wall_s: float  # open + one full pass over the rows
     cpu_s: float
     rss_start_mb: float  # after imports, before the file is touched
     rss_peak_mb: float
 
 
-def measure(path: str) -> Measurement:
-    """Runs in a child process, so ru_maxrss is this file's own peak."""
+READERS = ("ours", "openpyxl", "calamine")
+
+
+def _count_ours(path: str) -> tuple[int, str | None, float]:
     from importer.reading import open_table
 
-    rss_start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    wall, cpu = time.perf_counter(), time.process_time()
+    start = time.perf_counter()
     with open_table(path, max_bytes=1 << 40) as table:
-        opened = time.perf_counter() - wall
-        rows = sum(1 for _ in table.rows())
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        encoding = table.encoding
-    rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return Measurement(rows, encoding, opened, wall, cpu, rss_start, rss_peak)
+        opened = time.perf_counter() - start
+        return sum(1 for _ in table.rows()), table.encoding, opened
 
 
-def run_child(path: Path) -> Measurement:
+def _count_openpyxl(path: str) -> tuple[int, str | None, float]:
+    from openpyxl import load_workbook
+
+    start = time.perf_counter()
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    sheet = workbook.worksheets[0]
+    sheet.reset_dimensions()  # type: ignore[union-attr]
+    opened = time.perf_counter() - start
+    rows = sum(1 for row in sheet.iter_rows(values_only=True) if any(c is not None for c in row))
+    workbook.close()
+    return rows - 1, None, opened
+
+
+def _count_calamine(path: str) -> tuple[int, str | None, float]:
+    from python_calamine import CalamineWorkbook  # upstream: installed only to compare
+
+    start = time.perf_counter()
+    sheet = CalamineWorkbook.from_path(path).get_sheet_by_index(0)
+    opened = time.perf_counter() - start
+    return sum(1 for row in sheet.iter_rows() if any(row)) - 1, None, opened
+
+
+def measure(path: str, reader: str) -> Measurement:
+    """Runs in a child process, so ru_maxrss is this read's own peak."""
+    import django
+
+    django.setup()
+    count = {"ours": _count_ours, "openpyxl": _count_openpyxl, "calamine": _count_calamine}
+    rss_start = _peak_mb()
+    wall, cpu = time.perf_counter(), time.process_time()
+    rows, encoding, opened = count[reader](path)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return Measurement(rows, encoding, opened, wall, cpu, rss_start, _peak_mb())
+
+
+def _peak_mb() -> float:
+    """This process's peak RSS: VmHWM belongs to the address space exec made, where ru_maxrss
+    would start at the parent's peak (Linux keeps that across fork and exec)."""
+    with open("/proc/self/status") as status:
+        return int(re.search(r"VmHWM:\s+(\d+) kB", status.read()).group(1)) / 1024  # type: ignore[union-attr]
+
+
+def run_child(path: Path, reader: str) -> Measurement | None:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "true"}
     out = subprocess.run(
-        [sys.executable, __file__, "--measure", str(path)], check=True, capture_output=True
+        [sys.executable, __file__, "--measure", str(path), "--reader", reader],
+        capture_output=True,
+        env=env,
     )
+    if out.returncode:
+        print(f"  {reader} on {path.name} failed: {out.stderr.decode().strip().splitlines()[-1]}")
+        return None
     return Measurement(**json.loads(out.stdout))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--xlsx-rows", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=2, help="best of N runs per file")
+    parser.add_argument("--sizes", default="100000,1000000", help="rows per file, comma-separated")
+    parser.add_argument("--inline-rows", type=int, default=100_000, help="0: no inline XLSX")
+    parser.add_argument("--compare-max", type=int, default=100_000, help="0: ours only")
+    parser.add_argument("--repeat", type=int, default=1, help="best of N runs per file")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
+    parser.add_argument("--reader", default="ours", help=argparse.SUPPRESS)
     parser.add_argument("--generate", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(asdict(measure(args.measure))))
+        print(json.dumps(asdict(measure(args.measure, args.reader))))
         return
+    sizes = [int(size) for size in args.sizes.split(",")]
     if args.generate:
-        cases = write_files(Path(args.generate), args.rows, args.xlsx_rows)
+        cases = write_files(Path(args.generate), sizes, args.inline_rows)
         print(json.dumps([(label, str(path), count) for label, path, count in cases]))
         return
 
@@ -219,14 +273,8 @@ def main() -> None:
         # (Linux keeps the high-water mark across fork and exec), so this process stays small.
         out = subprocess.run(
             [
-                sys.executable,
-                __file__,
-                "--generate",
-                tmp,
-                "--rows",
-                str(args.rows),
-                "--xlsx-rows",
-                str(args.xlsx_rows),
+                *(sys.executable, __file__, "--generate", tmp, "--sizes", args.sizes),
+                *("--inline-rows", str(args.inline_rows)),
             ],
             check=True,
             stdout=subprocess.PIPE,
@@ -236,43 +284,60 @@ def main() -> None:
         cases = [(label, Path(path), count) for label, path, count in json.loads(listing)]
         print()
         print(
-            f"{'file':11} {'rows':>9} {'encoding':>9} {'open s':>7} {'total s':>8} {'rows/s':>9}"
-            f" {'rows/s CPU':>10} {'RSS start':>9} {'RSS peak':>9}"
+            f"{'file':12} {'reader':9} {'rows':>9} {'encoding':>9} {'open s':>7} {'total s':>8}"
+            f" {'rows/s':>9} {'rows/s CPU':>10} {'RSS start':>9} {'RSS peak':>9}"
         )
         for label, path, count in cases:
-            best = min((run_child(path) for _ in range(args.repeat)), key=lambda m: m.wall_s)
-            assert best.rows == count, (label, best)
-            print(
-                f"{label:11} {count:>9,} {best.encoding or '-':>9} {best.open_s:>7.2f}"
-                f" {best.wall_s:>8.2f} {count / best.wall_s:>9,.0f} {count / best.cpu_s:>10,.0f}"
-                f" {best.rss_start_mb:>7.0f}MB {best.rss_peak_mb:>7.0f}MB"
-            )
+            readers = ["ours"]
+            if label.startswith("XLSX") and count <= args.compare_max:
+                readers += ["openpyxl", "calamine"]
+            for reader in readers:
+                runs = [m for _ in range(args.repeat) if (m := run_child(path, reader))]
+                if not runs:
+                    continue
+                best = min(runs, key=lambda m: m.wall_s)
+                assert best.rows == count, (label, reader, best)
+                print(
+                    f"{label:12} {reader:9} {count:>9,} {best.encoding or '-':>9}"
+                    f" {best.open_s:>7.2f} {best.wall_s:>8.2f} {count / best.wall_s:>9,.0f}"
+                    f" {count / best.cpu_s:>10,.0f} {best.rss_start_mb:>7.0f}MB"
+                    f" {best.rss_peak_mb:>7.0f}MB",
+                    flush=True,
+                )
 
 
-def write_files(tmp: Path, rows: int, xlsx_rows: int) -> list[tuple[str, Path, int]]:
+def write_files(tmp: Path, sizes: list[int], inline_rows: int) -> list[tuple[str, Path, int]]:
     cases: list[tuple[str, Path, int]] = []
 
     def done(label: str, path: Path, count: int, start: float) -> None:
         size = path.stat().st_size / (1 << 20)
         took = time.perf_counter() - start
-        print(f"wrote {label:11} {count:>9,} rows {size:6.1f} MB in {took:.0f}s")
+        print(f"wrote {label:12} {count:>9,} rows {size:6.1f} MB in {took:.0f}s", flush=True)
         cases.append((label, path, count))
 
-    utf8 = tmp / "utf8.csv"
-    start = time.perf_counter()
-    write_csv(utf8, rows, "utf-8")
-    done("UTF-8", utf8, rows, start)
-    for label, encoding in (("UTF-8 BOM", "utf-8-sig"), ("CP949", "cp949")):
+    for rows in sizes:
+        utf8 = tmp / f"utf8-{rows}.csv"
         start = time.perf_counter()
-        path = tmp / f"{encoding}.csv"
-        transcode(utf8, path, encoding)  # the same text, re-encoded
-        done(label, path, rows, start)
-    if xlsx_rows:
-        for label, writer in (("XLSX Excel", write_excel_style_xlsx), ("XLSX inline", write_xlsx)):
+        write_csv(utf8, rows, "utf-8")
+        done("CSV UTF-8", utf8, rows, start)
+        for label, encoding in (("CSV UTF-8 BOM", "utf-8-sig"), ("CSV CP949", "cp949")):
             start = time.perf_counter()
-            path = tmp / f"{label.replace(' ', '_')}.xlsx"
-            writer(path, xlsx_rows)
-            done(label, path, xlsx_rows, start)
+            path = tmp / f"{encoding}-{rows}.csv"
+            transcode(utf8, path, encoding)  # the same text, re-encoded
+            done(label, path, rows, start)
+        start = time.perf_counter()
+        path = tmp / f"utf16-{rows}.txt"
+        write_csv(path, rows, "utf-16", delimiter="\t")
+        done("CSV UTF-16", path, rows, start)
+        start = time.perf_counter()
+        path = tmp / f"excel-{rows}.xlsx"
+        write_excel_style_xlsx(path, rows)
+        done("XLSX Excel", path, rows, start)
+    if inline_rows:
+        start = time.perf_counter()
+        path = tmp / f"inline-{inline_rows}.xlsx"
+        write_xlsx(path, inline_rows)
+        done("XLSX inline", path, inline_rows, start)
     return cases
 
 

@@ -47,7 +47,7 @@ class UploadForm(forms.Form):
 
     file = forms.FileField(
         label="File",
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,.xlsx,.xls,text/csv"}),
     )
 
     def clean_file(self) -> Any:

@@ -12,10 +12,14 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from django.core.management import CommandError
 
+from crm.models import Channel, Customer
+from importer.models import ImportJob, ImportStatus
 from importer.reading import FileRefused, open_table
 from importer.reading.csv_table import cell_bound
 from importer.reading.workbooks import column_bound
+from tests.importer.conftest import run_import
 
 MAX = 300 << 20
 RSS_BUDGET_MB = 300
@@ -23,8 +27,10 @@ MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_NS = "http://schemas.openxmlformats.org/package/2006"
 
+# The peak RSS is the child's VmHWM: ru_maxrss would start at the parent's own peak (Linux
+# keeps that high-water mark across fork and exec), VmHWM belongs to the new address space.
 READ_IN_CHILD = """
-import json, resource, sys
+import json, re, sys
 import django
 django.setup()
 from importer.reading import FileRefused, open_table
@@ -34,8 +40,9 @@ try:
         table.count_rows()
 except FileRefused as refusal:
     reason = refusal.reason
-print(json.dumps({"reason": reason,
-                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+with open("/proc/self/status") as status:
+    peak_kb = int(re.search(r"VmHWM:\\s+(\\d+) kB", status.read()).group(1))
+print(json.dumps({"reason": reason, "rss_mb": peak_kb / 1024}))
 """
 
 
@@ -223,3 +230,20 @@ def test_r2_3b_a_sheet_claiming_16384_columns_is_read_to_a_bound(tmp_path: Path)
     rows = list(table.rows())
     assert [(row.number, row.cells, row.error) for row in rows] == [(2, ("a@example.com", 7), None)]
     assert column_bound(2) < 16_384
+
+
+@pytest.mark.django_db
+def test_r2_3b_a_wide_row_found_after_the_upload_fails_the_import_and_leaves_no_file(
+    channel: Channel, tmp_path: Path, media_root: Path
+) -> None:
+    path = tmp_path / "late-bomb.csv"
+    with open(path, "wb") as file:
+        file.write(b"memberId,name,unsubscribeEmail,unsubscribeTexting\r\n")
+        file.writelines(f"m{i},Kim,false,false\r\n".encode() for i in range(40))
+        file.write(b"x," * (2 << 20) + b"x\r\n")  # 4 MB, 2 million cells, on row 42
+    with pytest.raises(CommandError, match="Row 42 has more than"):
+        run_import(channel, path, "--kind", "member")
+    job = ImportJob.objects.get()
+    assert job.status == ImportStatus.FAILED and job.error.startswith("Row 42 has more than")
+    assert not (media_root / job.source_path).exists()
+    assert not Customer.objects.exists()

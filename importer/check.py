@@ -14,9 +14,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -26,9 +24,10 @@ from crm.models import Customer
 from crm.selectors import profile_keys_by_name
 from importer.apply import Merger
 from importer.engine import chunk_size
+from importer.job_files import open_job_table
 from importer.mapping import MappedRow, MappingError, Plan, RowMapper, build_plan
 from importer.models import CheckStatus, ImportCheck, ImportJob, ImportStatus
-from importer.reading import FileRefused, open_table
+from importer.reading import FileRefused
 from importer.resolve import Target, find_existing
 
 log = logging.getLogger(__name__)
@@ -133,13 +132,7 @@ def _fenced(check: ImportCheck, **updates: object) -> None:
 
 def _run(check: ImportCheck) -> None:
     job = check.job
-    path = Path(settings.MEDIA_ROOT) / job.source_path
-    with open_table(
-        path,
-        max_bytes=settings.UPLOAD_MAX_BYTES,
-        filename=job.filename,
-        encoding=job.encoding or None,
-    ) as table:
+    with open_job_table(job) as table:
         plan = build_plan(
             headers=table.headers,
             mapping=check.mapping,

@@ -12,7 +12,6 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from pathlib import Path
 
 from django.conf import settings
 from django.utils import timezone
@@ -23,9 +22,10 @@ from crm.selectors import profile_keys_by_name
 from crm.services.activity import activity_record
 from importer.apply import Merger
 from importer.jobs import IMPORTS
+from importer.job_files import open_job_table
 from importer.mapping import MappedRow, MappingError, RowMapper, build_plan
 from importer.models import ImportJob, ImportStatus
-from importer.reading import FileRefused, Row, open_table
+from importer.reading import FileRefused, Row
 from importer.report import import_finished, write_failure_logs
 from importer.resolve import refresh_statistics
 from importer.writers import ChunkWriter, can_pipeline, writer_for
@@ -38,10 +38,6 @@ Progress = Callable[[ImportJob], None]
 
 def chunk_size() -> int:
     return int(getattr(settings, "IMPORT_CHUNK_ROWS", 2000))
-
-
-def source_file(job: ImportJob) -> Path:
-    return Path(settings.MEDIA_ROOT) / job.source_path
 
 
 def run_import(job_id: int, *, progress: Progress | None = None) -> ImportJob:
@@ -66,12 +62,7 @@ def run_import(job_id: int, *, progress: Progress | None = None) -> ImportJob:
 
 def _run(job: ImportJob, lease: jobs.Lease, held: jobs.Held, progress: Progress | None) -> None:
     channel = job.channel
-    with open_table(
-        source_file(job),
-        max_bytes=settings.UPLOAD_MAX_BYTES,
-        filename=job.filename,
-        encoding=job.encoding or None,
-    ) as table:
+    with open_job_table(job) as table:
         plan = build_plan(
             headers=table.headers,
             mapping=job.mapping,

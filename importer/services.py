@@ -19,6 +19,7 @@ from crm.models import Channel
 from crm.selectors import profile_keys_by_name
 from crm.types import Actor, manager_or_none
 from importer.jobs import IMPORTS, active_import, enqueue
+from importer.job_files import open_job_table
 from importer.mapping import build_plan
 from importer.models import EmptyPolicy, ImportCheck, ImportJob, ImportKind, ImportStatus
 from importer.reading import EncodingUnknown, FileRefused, open_table
@@ -116,10 +117,7 @@ def import_encoding_set(*, job: ImportJob, encoding: str) -> ImportJob:
         raise ValidationError("the import has already started; its file cannot change")
     if job.file_format != "csv":
         raise FileRefused("only a text (CSV) file has an encoding to choose")
-    path = Path(settings.MEDIA_ROOT) / job.source_path
-    with open_table(
-        path, max_bytes=settings.UPLOAD_MAX_BYTES, filename=job.filename, encoding=encoding
-    ) as table:
+    with open_job_table(job, encoding=encoding) as table:
         headers = list(table.headers)
         chosen = table.encoding or ""
     with transaction.atomic():

@@ -19,12 +19,12 @@ from django.utils import timezone
 from crm.models import Channel
 from crm.selectors import profile_keys_by_name
 from importer.check import check_is_current, check_of
+from importer.job_files import open_job_table
 from importer.models import CheckStatus, ImportJob, ImportStatus
 from importer.reading import (
     PREVIEW_ROWS,
     encoding_label,
     likely_encodings_of,
-    open_table,
     text_preview,
 )
 from importer.vocabulary import auto_mapping, skipped_lookalikes, split_inverted
@@ -57,13 +57,7 @@ class FilePreview:
 
 def file_preview(job: ImportJob) -> FilePreview:
     """Header and first rows only: cheap even for a 200,000-row file (no full pass)."""
-    path = Path(settings.MEDIA_ROOT) / job.source_path
-    with open_table(
-        path,
-        max_bytes=settings.UPLOAD_MAX_BYTES,
-        filename=job.filename,
-        encoding=job.encoding or None,
-    ) as table:
+    with open_job_table(job) as table:
         width = len(table.headers)
         rows = [
             PreviewRow(

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError
 
+from bench.read_bench import MAIN_NS, XLSX_PARTS
 from crm.models import Channel, Customer
 from importer.models import ImportJob, ImportStatus
 from importer.reading import FileRefused, open_table
@@ -23,9 +24,6 @@ from tests.importer.conftest import run_import
 
 MAX = 300 << 20
 RSS_BUDGET_MB = 300
-MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-PKG_NS = "http://schemas.openxmlformats.org/package/2006"
 
 # The peak RSS is the child's VmHWM: ru_maxrss would start at the parent's own peak (Linux
 # keeps that high-water mark across fork and exec), VmHWM belongs to the new address space.
@@ -123,37 +121,10 @@ def test_r2_3b_a_line_longer_than_16_mb_without_delimiters_is_refused(tmp_path: 
 
 
 def workbook_parts(sheet_xml: str) -> dict[str, str]:
-    return {
-        "[Content_Types].xml": (
-            f'<Types xmlns="{PKG_NS}/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
-            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
-            'officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/'
-            'sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-            'spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.'
-            'sharedStrings+xml"/></Types>'
-        ),
-        "_rels/.rels": (
-            f'<Relationships xmlns="{PKG_NS}/relationships"><Relationship Id="rId1" '
-            f'Type="{REL_NS}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
-        ),
-        "xl/workbook.xml": (
-            f'<workbook xmlns="{MAIN_NS}" xmlns:r="{REL_NS}"><sheets>'
-            '<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
-        ),
-        "xl/_rels/workbook.xml.rels": (
-            f'<Relationships xmlns="{PKG_NS}/relationships">'
-            f'<Relationship Id="rId1" Type="{REL_NS}/worksheet" Target="worksheets/sheet1.xml"/>'
-            f'<Relationship Id="rId2" Type="{REL_NS}/sharedStrings" Target="sharedStrings.xml"/>'
-            "</Relationships>"
-        ),
-        "xl/worksheets/sheet1.xml": (
-            f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN_NS}">{sheet_xml}'
-            "</worksheet>"
-        ),
-    }
+    """The parts of a one-sheet workbook as Excel writes them (the benchmark's), but the sheet's
+    and the shared strings' own."""
+    sheet = f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN_NS}">{sheet_xml}'
+    return {**XLSX_PARTS, "xl/worksheets/sheet1.xml": sheet + "</worksheet>"}
 
 
 HEADER_ROW = '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'

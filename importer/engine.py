@@ -21,8 +21,8 @@ from crm.models import ActivityLog, ImportTag
 from crm.selectors import profile_keys_by_name
 from crm.services.activity import activity_record
 from importer.apply import Merger
-from importer.jobs import IMPORTS
 from importer.job_files import open_job_table
+from importer.jobs import IMPORTS
 from importer.mapping import MappedRow, MappingError, RowMapper, build_plan
 from importer.models import ImportJob, ImportStatus
 from importer.reading import FileRefused, Row

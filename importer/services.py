@@ -18,8 +18,8 @@ from crm import jobs
 from crm.models import Channel
 from crm.selectors import profile_keys_by_name
 from crm.types import Actor, manager_or_none
-from importer.jobs import IMPORTS, active_import, enqueue
 from importer.job_files import open_job_table
+from importer.jobs import IMPORTS, active_import, enqueue
 from importer.mapping import build_plan
 from importer.models import EmptyPolicy, ImportCheck, ImportJob, ImportKind, ImportStatus
 from importer.reading import EncodingUnknown, FileRefused, open_table

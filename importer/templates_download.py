@@ -12,6 +12,7 @@ import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -30,6 +31,8 @@ from crm.values.parsers import (
     STRING_FORMATS,
     TAG_FORMATS,
 )
+from crm.values.phones import phone_formats
+from importer.vocabulary import headers_for
 
 _CONTACTS = ["name", "email", "mobileNumber", "landlineNumber"]
 _UNSUBSCRIBE = ["unsubscribeEmail", "unsubscribeTexting"]
@@ -90,10 +93,24 @@ def template_for(kind: str, identity: str) -> ImportTemplate:
     return next(t for t in TEMPLATES.values() if t.kind == kind and t.identity == identity)
 
 
-def formats_of(key: ProfileKey) -> str:
+def formats_of(key: ProfileKey, country: str | None = None) -> str:
+    """The values a key accepts; phone numbers with the channel's national form (R2.13a)."""
     if key.key in _UNSUBSCRIBE:
         return f"{BOOLEAN_FORMATS}; required for a new customer, empty keeps an existing value"
+    if key.key in ("mobileNumber", "landlineNumber") and country:
+        return phone_formats("mobile" if key.key == "mobileNumber" else "landline", country)
     return _BY_KEY.get(key.key) or _BY_TYPE.get(key.type, "")
+
+
+def recognised_headers(key: ProfileKey) -> str:
+    """Other headers the import maps to the key by itself (R2.8a), for the guide sheet."""
+    plain, consent = headers_for(key.key)
+    names = [*([key.label] if key.label else []), *plain]
+    text = ", ".join(dict.fromkeys(names))
+    if consent:
+        inverted = gettext("as consent, inverted: %(headers)s") % {"headers": ", ".join(consent)}
+        text = f"{text}; {inverted}" if text else inverted
+    return text
 
 
 def template_csv(template: ImportTemplate) -> bytes:
@@ -116,20 +133,34 @@ def template_xlsx(template: ImportTemplate, channel: Channel) -> bytes:
             # A text column: what is typed in stays as written ("+8210…", "00123").
             sheet.column_dimensions[letter].number_format = "@"
     sheet.freeze_panes = "A2"
-    _guide(book, template, profile_keys_by_name(channel).values())
+    _guide(book, template, profile_keys_by_name(channel).values(), str(channel.country))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def _guide(book: Workbook, template: ImportTemplate, keys: Iterable[ProfileKey]) -> None:
-    guide = book.create_sheet("profile keys")
-    guide.append(["key", "type", "in this template", "accepted values"])
+def _guide(
+    book: Workbook, template: ImportTemplate, keys: Iterable[ProfileKey], country: str
+) -> None:
+    """The help sheet, in the manager's language (the keys themselves are data and stay)."""
+    guide = book.create_sheet(gettext("profile keys"))
+    guide.append(
+        [
+            gettext("key"),
+            gettext("type"),
+            gettext("in this template"),
+            gettext("accepted values"),
+            gettext("headers also recognised"),
+        ]
+    )
     for cell in guide[1]:
         cell.font = Font(bold=True)
     ordered = sorted(keys, key=lambda k: (not k.builtin, k.key))
     for key in ordered:
-        shown = "identity" if key.key == template.identity else key.key in template.headers
-        guide.append([key.key, key.type, str(shown).lower(), formats_of(key)])
-    for letter, width in zip("ABCD", (22, 12, 16, 90), strict=True):
+        if key.key == template.identity:
+            shown = gettext("identity")
+        else:
+            shown = gettext("yes") if key.key in template.headers else gettext("no")
+        guide.append([key.key, key.type, shown, formats_of(key, country), recognised_headers(key)])
+    for letter, width in zip("ABCDE", (22, 12, 16, 90, 60), strict=True):
         guide.column_dimensions[letter].width = width

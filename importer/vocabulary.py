@@ -127,6 +127,11 @@ INVERTIBLE_KEYS = tuple(_CONSENT_HEADERS)
 _VOCABULARY: Mapping[str, str] = _table()
 
 
+def headers_for(key: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The headers recognised for a built-in key: (as it is, as consent: inverted)."""
+    return tuple(_BUILTIN_HEADERS.get(key, ())), tuple(_CONSENT_HEADERS.get(key, ()))
+
+
 def known_key(header: str) -> str | None:
     """The built-in key (``!key`` when inverted) that a header names, if the vocabulary knows it."""
     return _VOCABULARY.get(normalise_header(header))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, datetime
+from decimal import Decimal
 
 from crm.values.errors import InvalidValue, echo
 from crm.values.limits import MAX_STRING
@@ -81,9 +82,11 @@ def parse_string(value: object) -> str:
         except ValueError:  # over 4,300 digits Python refuses; far over 512 characters anyway
             raise InvalidValue(f"the number is too long: use {STRING_FORMATS}") from None
     elif isinstance(value, float) and math.isfinite(value):
-        text = str(int(value)) if value.is_integer() else repr(value)
+        text = float_text(value)
     elif isinstance(value, datetime):  # before date
-        text = value.isoformat(sep=" ")
+        # An Excel date cell is a naive datetime at midnight: it shows the date alone.
+        midnight = value.tzinfo is None and value.time() == datetime.min.time()
+        text = value.date().isoformat() if midnight else value.isoformat(sep=" ")
     elif isinstance(value, date):
         text = value.isoformat()
     else:
@@ -94,6 +97,15 @@ def parse_string(value: object) -> str:
         raise InvalidValue(f"{len(text)} characters is too long: use {STRING_FORMATS}")
     if has_unstorable(text):
         raise InvalidValue(f"{echo(value)} {UNSTORABLE}: use {STRING_FORMATS}")
+    return text
+
+
+def float_text(value: float) -> str:
+    """A number cell as a spreadsheet shows it: at most 15 significant digits (Excel's
+    precision, so 0.1+0.2 is 0.3), no exponent, no ".0" (1001.0 is 1001)."""
+    text = format(value + 0.0, ".15g")  # + 0.0: -0.0 is 0
+    if "e" in text:
+        text = format(Decimal(text), "f")
     return text
 
 

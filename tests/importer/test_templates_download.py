@@ -54,8 +54,26 @@ def test_r2_2_xlsx_template_has_the_header_and_a_guide_to_the_channel_keys(
     assert book["customers"].column_dimensions["A"].number_format == "@"  # +8210… stays text
     guide = {r[0]: r for r in book["profile keys"].iter_rows(min_row=2, values_only=True)}
     assert guide["mobileNumber"][2] == "identity"
-    assert guide["grade"][1:3] == ("string", "false")
+    assert guide["grade"][1:3] == ("string", "no")
     assert "+country code" in str(guide["mobileNumber"][3])
+    # R2.13a: national numbers of the channel's country are accepted, and shown how.
+    assert "national number of KR (010-" in str(guide["mobileNumber"][3])
+    # R2.8a: the headers the import maps by itself, consent columns as inverted.
+    assert "휴대폰" in str(guide["mobileNumber"][4]) and "연락처" in str(guide["mobileNumber"][4])
+    assert "inverted: 수신동의" in str(guide["unsubscribeEmail"][4])
+
+
+def test_r2_2_xlsx_template_help_is_in_the_managers_language(channel: Channel) -> None:
+    from django.utils import translation
+
+    from importer.templates_download import TEMPLATES, template_xlsx
+
+    with translation.override("ko"):
+        book = load_workbook(io.BytesIO(template_xlsx(TEMPLATES["member"], channel)))
+    assert book.sheetnames == ["customers", "프로필 키"]
+    head = next(book["프로필 키"].iter_rows(max_row=1, values_only=True))
+    assert head[0] == "키" and "허용" in str(head[3])
+    assert next(book["customers"].iter_rows(max_row=1, values_only=True))[0] == "memberId"
 
 
 def test_r8_2_templates_need_the_import_permission(

@@ -70,7 +70,8 @@ class Merger:
         customers that earlier chunks wrote but have not committed yet (the write pipeline);
         they win over the database, which does not show them yet."""
         result = ChunkResult(rows=len(rows), last_row=rows[-1].number if rows else 0)
-        pending = pending or {}
+        if pending is None:
+            pending = {}
         good = [r for r in rows if not r.errors and r.identity not in pending]
         existing = find_existing(channel_id, self.plan, (r.identity for r in good))
         for identity in {r.identity for r in rows if not r.errors and r.identity in pending}:
@@ -98,6 +99,11 @@ class Merger:
             if self.apply_row(target, row):
                 if fresh:
                     result.targets.append(target)
+                if not target.new:
+                    if target.rows is None:
+                        target.rows = [row]
+                    else:
+                        target.rows.append(row)
             else:
                 result.failures.append(row)
                 if fresh:
@@ -163,10 +169,6 @@ class Merger:
                 value = None
             if target.values.get(key) != value:
                 changes[key] = value
-        brand_new = target.new and target.id is None and not target.values
-        if brand_new and any(changes.get(k) is None for k in UNSUBSCRIBE_KEYS):
-            self._unsubscribe_missing(row, changes)
-            return False
         if changes:
             merged = {k: v for k, v in target.values.items()}
             for key, value in changes.items():

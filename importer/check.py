@@ -1,6 +1,6 @@
 """The whole-file check (R2.9, R2.6): the import's read, map and resolve stages as a dry run.
 
-It runs the engine's own ``RowMapper``, ``find_existing`` and ``Merger.apply_row`` over every row
+It runs the engine's own ``RowMapper`` and ``Merger.apply_chunk`` (look-up and apply) over every row
 and writes no customer: it counts what the import would create, update, unify and fail, the
 change of MU, and keeps sample failures with their row numbers. Customers that an earlier chunk
 would have created are remembered by a 64-bit digest of their identity (about 60 bytes each:
@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -28,7 +28,7 @@ from importer.job_files import open_job_table
 from importer.mapping import MappedRow, MappingError, Plan, RowMapper, build_plan
 from importer.models import CheckStatus, ImportCheck, ImportJob, ImportStatus
 from importer.reading import FileRefused
-from importer.resolve import Target, find_existing
+from importer.resolve import Target
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +171,29 @@ def _digest(identity: object) -> int:
     return int.from_bytes(hashlib.blake2b(str(identity).encode(), digest_size=8).digest(), "big")
 
 
+class _MadeEarlier(Mapping[object, Target]):
+    """The customers earlier chunks would have created, as ``apply_chunk``'s ``pending``: known
+    by digest only, each stands in as an empty customer without an id, so a later row updates
+    it (R2.10's rule for new customers does not apply again) and it is not counted again."""
+
+    def __init__(self, digests: set[int]) -> None:
+        self._digests = digests
+
+    def __contains__(self, identity: object) -> bool:
+        return _digest(identity) in self._digests
+
+    def __getitem__(self, identity: object) -> Target:
+        if identity not in self:
+            raise KeyError(identity)
+        return Target(id=None, values={}, verified=True, new=False)
+
+    def __iter__(self) -> Iterator[object]:
+        raise TypeError("the identities are known by digest only")
+
+    def __len__(self) -> int:
+        return len(self._digests)
+
+
 @dataclass
 class Tally:
     """Counts of a dry run, chunk after chunk, with the memory of what earlier chunks made."""
@@ -205,52 +228,25 @@ class Tally:
         }
 
     def add(self, channel_id: int, rows: Sequence[MappedRow]) -> None:
-        """Apply one chunk like ``Merger.apply_chunk`` does, keeping only what counts."""
-        fresh_ids = [r.identity for r in rows if r.ok and _digest(r.identity) not in self._created]
-        existing = find_existing(channel_id, self.plan, fresh_ids)
-        targets: dict[object, Target] = {}
-        new: list[Target] = []
-        touched: list[Target] = []
-        for row in rows:
-            self.rows += 1
-            if not row.ok:
-                self._fail(row)
-                continue
-            target = targets.get(row.identity)
-            first = target is None
-            if target is None:
-                target = self._target(row.identity, existing)
-                targets[row.identity] = target
-            if not self.merger.apply_row(target, row):
-                self._fail(row)
-                if first:
-                    del targets[row.identity]  # the next row of this customer starts afresh
-                continue
-            if first:
-                touched.append(target)
-                self._count(row.identity, target, new)
+        """Apply one chunk with the engine's own ``Merger.apply_chunk``, keeping only what
+        counts; customers earlier chunks would have made stand in as ``pending``."""
+        result = self.merger.apply_chunk(channel_id, rows, _MadeEarlier(self._created))
+        self.rows += result.rows
+        for row in result.failures:
+            self._fail(row)
+        new = []
+        for identity, target in result.by_identity.items():
+            if target.new:
+                self._created.add(_digest(identity))
+                new.append(target)
+            elif target.id is not None and target.id not in self._updated:
+                self._updated.add(target.id)
+                self.updated += 1
+        self.created += len(new)
         if self.plan.kind == "lead" and new:
             self._unverified(channel_id, [t.values[self.plan.identity] for t in new])
         if self.plan.kind == "member":
-            self._unify(channel_id, touched)
-
-    def _target(self, identity: object, existing: dict[object, Target]) -> Target:
-        found = existing.get(identity)
-        if found is not None:
-            return found
-        # new=False with no id: made by an earlier chunk, so this row updates it (R2.10's rule
-        # for new customers does not apply again) and it is not counted a second time.
-        again = _digest(identity) in self._created
-        return Target(id=None, values={}, verified=True, new=not again)
-
-    def _count(self, identity: object, target: Target, new: list[Target]) -> None:
-        if target.new:
-            self._created.add(_digest(identity))
-            self.created += 1
-            new.append(target)
-        elif target.id is not None and target.id not in self._updated:
-            self._updated.add(target.id)
-            self.updated += 1
+            self._unify(channel_id, result.targets)
 
     def _fail(self, row: MappedRow) -> None:
         self.failed += 1

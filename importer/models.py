@@ -164,7 +164,11 @@ class ImportJournal(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["job", "customer_id"], name="import_journal_unique"),
+            # The channel in every unique (SPEC §10), last: the index still serves an import's
+            # journal and a customer's entry in it.
+            models.UniqueConstraint(
+                fields=["job", "customer_id", "channel"], name="import_journal_channel_unique"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -18,7 +18,7 @@ from django.db.models import F
 
 from crm.models import Customer
 from crm.models.profile_keys import BUILTIN_FIELDS
-from importer.mapping import Plan
+from importer.mapping import MappedRow, Plan
 
 # What the look-up reads of an existing customer.
 CUSTOMER_COLUMNS = (
@@ -40,15 +40,24 @@ _KEY_OF_FIELD = {v: k for k, v in BUILTIN_FIELDS.items()}
 
 @dataclass(slots=True)
 class Target:
-    """One customer as the import sees it: loaded from the database, or new."""
+    """One customer as the import sees it: loaded from the database, or new.
+
+    ``values`` is a copy read at look-up: the APPLY stage compares rows with it to find what
+    they change, and writers write only those changes (``changes``) on the row as the database
+    has it when they write, so whatever changed the customer in between survives (R2.25).
+    """
 
     id: int | None
     values: dict[str, Any]  # profile key -> stored value (built-ins and custom keys)
     verified: bool
     new: bool
-    previous: dict[str, Any] = field(default_factory=dict)  # key -> value before this import
+    # key -> value before this import, for every key it changed (existing customers only)
+    previous: dict[str, Any] = field(default_factory=dict)
     changed: bool = False
     blocked: bool = False  # updated by imports, but never unified with leads (R4.1)
+    # The rows applied to an existing customer: they fail, with a reason, when the customer is
+    # gone (deleted, or unified into another) by the time its chunk is written.
+    rows: list[MappedRow] | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Target:
@@ -67,9 +76,11 @@ class Target:
         )
 
     def successor(self) -> Target:
-        """This customer as a later chunk sees it: an existing customer with these values (the
-        later chunk must not mutate what an earlier chunk is still writing)."""
-        assert self.id is not None, "ids are given before a chunk is handed to the writer"
+        """This customer as a later chunk sees it while an earlier chunk is still being written:
+        an existing customer with these values (a copy: the later chunk must not mutate what the
+        earlier one writes). What the writer adds meanwhile (a lead unified into this member)
+        is not in the copy and need not be: the later chunk writes only the keys its own rows
+        change, on the row as the database has it then."""
         return Target(
             id=self.id,
             values=dict(self.values),
@@ -88,6 +99,12 @@ class Target:
     def custom_profile(self) -> dict[str, Any]:
         return {k: v for k, v in self.values.items() if k not in _FIELD_OF}
 
+    def changes(self) -> dict[str, Any]:
+        """Key -> new value of every key the import changed on an existing customer (None:
+        cleared): what a writer writes, and nothing else."""
+        values = self.values
+        return {k: values.get(k) for k in self.previous}
+
 
 def find_existing(
     channel_id: int, plan: Plan, identities: Iterable[object]
@@ -105,7 +122,7 @@ def find_existing(
     return found
 
 
-def _text_array(values: Iterable[object]) -> str:
+def text_array(values: Iterable[object]) -> str:
     """One text[] literal: psycopg binds parameters on the client, where quoting thousands of
     list items one by one costs more than the whole look-up does in PostgreSQL."""
     return (
@@ -154,7 +171,7 @@ def _candidates(
         # The values go as one array literal: PostgreSQL plans it at once.
         loads = orjson.loads
         with connection.cursor() as cursor:
-            cursor.execute(_CANDIDATES_SQL.format(column=column), [channel_id, _text_array(wanted)])
+            cursor.execute(_CANDIDATES_SQL.format(column=column), [channel_id, text_array(wanted)])
             for id_, verified, blocked, identity, values in cursor.fetchall():
                 yield (
                     identity,

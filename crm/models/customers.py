@@ -122,7 +122,11 @@ class CustomerTag(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["customer", "tag"], name="customer_tag_unique"),
+            # The channel in every unique (SPEC §10), last: the index still serves look-ups
+            # by customer.
+            models.UniqueConstraint(
+                fields=["customer", "tag", "channel"], name="customer_tag_channel_unique"
+            ),
         ]
         indexes = [
             models.Index(fields=["channel", "tag", "customer"], name="customer_tag_filter_idx")
@@ -181,8 +185,11 @@ class CustomerImportTag(models.Model):
     class Meta:
         ordering = ["added_at", "id"]
         constraints = [
+            # The channel in every unique (SPEC §10), last: the index still serves look-ups
+            # by customer (its only index).
             models.UniqueConstraint(
-                fields=["customer", "import_tag"], name="customer_import_tag_unique"
+                fields=["customer", "import_tag", "channel"],
+                name="customer_import_tag_channel_unique",
             ),
         ]
         indexes = [

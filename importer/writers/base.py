@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from crm import jobs
 from crm.models import ActivityLog, Channel, Customer, ImportTag
@@ -74,7 +75,9 @@ class ChunkWriter:
         with transaction.atomic():
             self._begin()
             self._create(result.new_targets, now)
-            self._update([t for t in result.targets if not t.new and t.changed], now)
+            gone = self._update([t for t in result.targets if not t.new], now)
+            if gone:
+                self._fail_gone(result, gone)
             self._tag(result.targets, now)
             created, updated = self._journal(result.targets)
             self._failures(result.failures)
@@ -101,8 +104,30 @@ class ChunkWriter:
     def _create(self, targets: Sequence[Target], now: datetime) -> None:
         raise NotImplementedError
 
-    def _update(self, targets: Sequence[Target], now: datetime) -> None:
+    def _update(self, targets: Sequence[Target], now: datetime) -> set[int]:
+        """Write the changes (``Target.changes``) of the changed ones among these existing
+        customers on their rows as the database has them now (R2.25), and hold every one of
+        them until the commit (no deletion or unification can take them away mid-chunk).
+        Returns the ids of those that are gone since the look-up."""
         raise NotImplementedError
+
+    def _fail_gone(self, result: ChunkResult, gone: set[int]) -> None:
+        """The rows of customers deleted, or unified into another, since the look-up fail with
+        the reason: the rest of the chunk is written (a whole chunk never fails for them)."""
+        reason = gettext(
+            "the customer was deleted, or unified into another customer, while this import"
+            " ran: import this row again"
+        )
+        kept = []
+        for target in result.targets:
+            if target.id not in gone:
+                kept.append(target)
+                continue
+            for row in target.rows or ():
+                row.errors.append((self.job.identity, reason))
+                result.failures.append(row)
+        result.targets = kept
+        result.failures.sort(key=lambda row: row.number)
 
     def _tag(self, targets: Sequence[Target], now: datetime) -> None:
         """R2.12: the import tag on every created or updated customer; the newest 30 kept."""

@@ -11,6 +11,7 @@ from datetime import datetime
 from django.db.models import Count
 
 from crm.models import Customer, CustomerImportTag
+from crm.models.profile_keys import BUILTIN_FIELDS
 from importer.mapping import MappedRow
 from importer.models import ImportFailure, ImportJournal
 from importer.resolve import Target
@@ -51,18 +52,33 @@ class OrmWriter(ChunkWriter):
         for target, customer in zip(targets, customers, strict=True):
             target.id = customer.pk
 
-    def _update(self, targets: Sequence[Target], now: datetime) -> None:
+    def _update(self, targets: Sequence[Target], now: datetime) -> set[int]:
         if not targets:
-            return
+            return set()
+        current = Customer.objects.select_for_update(no_key=True).in_bulk(
+            [target_id(t) for t in targets]
+        )
         customers = []
         for t in targets:
-            customer = Customer(id=t.id, profile=t.custom_profile(), updated_at=now, verified=True)
-            for name, value in t.field_values().items():
-                setattr(customer, name, value)
+            customer = current.get(target_id(t))
+            if customer is None or not t.changed:
+                continue
+            for key, value in t.changes().items():
+                column = BUILTIN_FIELDS.get(key)
+                if column is None:
+                    if value is None:
+                        customer.profile.pop(key, None)
+                    else:
+                        customer.profile[key] = value
+                else:
+                    setattr(customer, column, "" if value is None and column == "name" else value)
+            customer.verified = True
+            customer.updated_at = now
             customers.append(customer)
         Customer.objects.bulk_update(
             customers, [*CUSTOMER_FIELDS, "profile", "updated_at", "verified"], batch_size=500
         )
+        return {target_id(t) for t in targets} - current.keys()
 
     def _tag(self, targets: Sequence[Target], now: datetime) -> None:
         if self.import_tag is None or not targets:

@@ -9,6 +9,7 @@ both); only the statements differ.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from crm import jobs
@@ -25,8 +26,8 @@ from crm.models.profile_keys import BUILTIN_FIELDS
 from importer.apply import ChunkResult
 from importer.mapping import MappedRow
 from importer.models import ImportFailure, ImportJournal
-from importer.resolve import Target
-from importer.writers.base import CUSTOMER_FIELDS, ChunkWriter, cell_text, jsonable
+from importer.resolve import Target, text_array
+from importer.writers.base import CUSTOMER_FIELDS, ChunkWriter, cell_text, jsonable, target_id
 
 _json_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -52,7 +53,7 @@ _NEW_COLUMNS = (
     "updated_at",
 )
 
-_STAGING = "import_customer_changes"
+_STAGING = "import_customer_deltas"
 
 
 # COPY text format: backslash, tab, newline and carriage return are escaped; \N is NULL.
@@ -90,6 +91,42 @@ def _customer_fields(target: Target, between: str) -> str:
     return f"{_builtin_fields(target.values)}{between}{_copy_json(target.custom_profile())}"
 
 
+_BUILTIN_INDEX = {key: i for i, key in enumerate(_BUILTIN_KEYS)}
+_NULL = "\\N"
+
+
+def _delta_line(target: Target) -> str:
+    """An existing customer's changes as a staging row: id, a bit per built-in column changed,
+    the built-in columns (only the changed ones read), custom keys set (JSON) and cleared
+    (text[])."""
+    mask = 0
+    columns = [_NULL] * len(_BUILTIN_KEYS)
+    added: dict[str, Any] = {}
+    cleared: list[str] = []
+    for key, value in target.changes().items():
+        i = _BUILTIN_INDEX.get(key)
+        if i is None:
+            if value is None:
+                cleared.append(key)
+            else:
+                added[key] = value
+        else:
+            mask |= 1 << i
+            columns[i] = _copy_value("" if value is None and key == "name" else value)
+    return (
+        "\t".join(
+            [
+                str(target.id),
+                str(mask),
+                *columns,
+                _copy_json(added) if added else _NULL,
+                _copy_value(text_array(cleared)) if cleared else _NULL,
+            ]
+        )
+        + "\n"
+    )
+
+
 def _copy_json(value: object) -> str:
     text = _dumps(value)
     # JSON escapes every control character itself; only its backslashes need doubling.
@@ -112,6 +149,23 @@ def _table(model: type[Any]) -> str:
     return str(model._meta.db_table)
 
 
+@functools.cache
+def _tag_customer_fk_name(database: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname FROM pg_constraint WHERE contype = 'f'"
+            " AND conrelid = %s::regclass AND confrelid = %s::regclass",
+            [_table(CustomerImportTag), _table(Customer)],
+        )
+        (name,) = cursor.fetchone()
+    return connection.ops.quote_name(name)
+
+
+def _tag_customer_fk() -> str:
+    """The (quoted) name of the foreign key from an import tag link to its customer."""
+    return _tag_customer_fk_name(connection.settings_dict["NAME"])
+
+
 def assign_ids(targets: Sequence[Target]) -> None:
     """Give new customers their ids from crm_customer's own sequence, before they are written,
     so a later chunk can refer to them while this one is still being written."""
@@ -131,19 +185,23 @@ def assign_ids(targets: Sequence[Target]) -> None:
 class _Prepared:
     now: datetime
     created: str  # COPY text of the new customers
-    changed: str  # COPY text of the changed customers, for the staging table
+    changed: str  # COPY text of the changed customers' changes, for the staging table
 
 
 class CopyWriter(ChunkWriter):
     """COPY for the bulk paths: new customers, changes, tags, journal, failures."""
 
     _prepared: _Prepared | None = None
+    _gained: list[int]  # customers _hold gave the import tag, trimmed to 30 by _tag
 
     def _begin(self) -> None:
         # A chunk's commit need not wait for the WAL flush: the job's progress commits in the
         # same transaction, so a chunk lost to a database crash is simply redone on resume.
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            # The import tag's foreign key to its customer is checked at each insert, not at
+            # the commit (Django makes it deferred): _hold learns there which customers are gone.
+            cursor.execute(f"SET CONSTRAINTS {_tag_customer_fk()} IMMEDIATE")
 
     def prepare(self, result: ChunkResult) -> None:
         """Build the chunk's COPY text ahead of its transaction. In the write pipeline the main
@@ -156,15 +214,11 @@ class CopyWriter(ChunkWriter):
         # One string per chunk: psycopg's write_row adapts each value in Python and cost more
         # than everything else of a new row.
         # Between the built-in columns and the profile: verified (true) for a new customer.
-        verified, tab = "\tt\t", "\t"
+        verified = "\tt\t"
         created = [
             f"{t.id}{head}{_customer_fields(t, verified)}{tail}" for t in result.targets if t.new
         ]
-        changed = [
-            f"{t.id}\t{_customer_fields(t, tab)}\n"
-            for t in result.targets
-            if not t.new and t.changed
-        ]
+        changed = [_delta_line(t) for t in result.targets if not t.new and t.changed]
         result.prepared = _Prepared(now=now, created="".join(created), changed="".join(changed))
 
     def write(self, result: ChunkResult, lease: jobs.Lease) -> None:
@@ -191,67 +245,121 @@ class CopyWriter(ChunkWriter):
                 [self._current.created],
             )
 
-    def _update(self, targets: Sequence[Target], now: datetime) -> None:
+    def _update(self, targets: Sequence[Target], now: datetime) -> set[int]:
+        self._gained = []
         if not targets:
-            return
-        fields = ", ".join(CUSTOMER_FIELDS)
+            return set()
+        gone: set[int] = set()
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} ON COMMIT DELETE ROWS AS "
-                f"SELECT id, {fields}, profile FROM {_table(Customer)} WITH NO DATA"
-            )
-            # Emptied here too: inside an outer transaction (tests, a caller's atomic block)
-            # ON COMMIT has not fired between chunks.
-            cursor.execute(f"TRUNCATE {_STAGING}")
-            _copy_text(
-                f"COPY {_STAGING} (id, {fields}, profile) FROM STDIN", [self._current.changed]
-            )
-            assignments = ", ".join(f"{f} = s.{f}" for f in CUSTOMER_FIELDS)
-            cursor.execute(
-                f"UPDATE {_table(Customer)} c SET {assignments}, profile = s.profile,"
-                f" verified = true, updated_at = %s FROM {_STAGING} s WHERE c.id = s.id",
-                [now],
-            )
+            if self._current.changed:
+                changed = {target_id(t) for t in targets if t.changed}
+                gone = changed.difference(self._apply_deltas(cursor, now))
+            unchanged = [target_id(t) for t in targets if not t.changed]
+            if unchanged:
+                gone |= self._hold(cursor, unchanged, now)
+        return gone
+
+    def _hold(self, cursor: Any, ids: list[int], now: datetime) -> set[int]:
+        """Hold customers the chunk does not change until the commit (their import tag and
+        journal are written); returns those already gone.
+
+        With an import tag, tagging them is the check: a customer that is gone fails the tag's
+        insert (its foreign key; one that had the tag already lost it with the customer), which
+        is then redone for the others, so a re-import pays nothing for the check. (A customer
+        deleted after the insert, before the commit, was deleted after the import's write.)"""
+        if self.import_tag is not None:
+            try:
+                with transaction.atomic():
+                    self._gained += self._tag_existing(cursor, ids, now)
+                return set()
+            except IntegrityError:
+                pass  # a customer is gone: find which, below
+        cursor.execute(
+            f"SELECT id FROM {_table(Customer)} WHERE id = ANY(%s::bigint[]) FOR KEY SHARE",
+            [_bigint_array(ids)],
+        )
+        present = [i for (i,) in cursor.fetchall()]
+        if self.import_tag is not None:
+            self._gained += self._tag_existing(cursor, present, now)
+        return set(ids).difference(present)
+
+    def _apply_deltas(self, cursor: Any, now: datetime) -> list[int]:
+        """Each changed customer's changes on its row as it is now, in one ``UPDATE … FROM`` a
+        staging table: built-in columns whose bit is set, custom keys added and cleared."""
+        fields = ", ".join(CUSTOMER_FIELDS)
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} ON COMMIT DELETE ROWS AS"
+            f" SELECT id, 0 AS mask, {fields}, profile AS added, NULL::text[] AS cleared"
+            f" FROM {_table(Customer)} WITH NO DATA"
+        )
+        # Emptied here too: inside an outer transaction (tests, a caller's atomic block)
+        # ON COMMIT has not fired between chunks.
+        cursor.execute(f"TRUNCATE {_STAGING}")
+        _copy_text(
+            f"COPY {_STAGING} (id, mask, {fields}, added, cleared) FROM STDIN",
+            [self._current.changed],
+        )
+        columns = ", ".join(
+            f"{f} = CASE WHEN s.mask & {1 << i} = 0 THEN c.{f} ELSE s.{f} END"
+            for i, f in enumerate(CUSTOMER_FIELDS)
+        )
+        cursor.execute(
+            f"UPDATE {_table(Customer)} c SET {columns},"
+            " profile = CASE WHEN s.added IS NULL AND s.cleared IS NULL THEN c.profile"
+            " ELSE (c.profile - COALESCE(s.cleared, '{}')) || COALESCE(s.added, '{}') END,"
+            f" verified = true, updated_at = %s FROM {_STAGING} s WHERE c.id = s.id"
+            " RETURNING c.id",
+            [now],
+        )
+        return [i for (i,) in cursor.fetchall()]
 
     def _tag(self, targets: Sequence[Target], now: datetime) -> None:
         if self.import_tag is None or not targets:
             return
         table = _table(CustomerImportTag)
         new_ids = [t.id for t in targets if t.new]
-        old_ids = [t.id for t in targets if not t.new]
-        tag_id = self.import_tag.pk
+        # Customers that did not change were tagged by _hold.
+        changed_ids = [target_id(t) for t in targets if not t.new and t.changed]
         with connection.cursor() as cursor:
             if new_ids:
-                tail = f"\t{tag_id}\t{now.isoformat()}\n"
+                tail = f"\t{self.import_tag.pk}\t{now.isoformat()}\n"
                 _copy_text(
                     f"COPY {table} (channel_id, customer_id, import_tag_id, added_at) FROM STDIN",
                     [f"{self.channel.pk}\t{customer_id}{tail}" for customer_id in new_ids],
                 )
-            if old_ids:
-                # A customer that already has the tag keeps it where it is (R2.12); only those
-                # that gained it can now hold 31, and only they are trimmed.
+            gained = self._gained + self._tag_existing(cursor, changed_ids, now)
+            if gained:
+                # Only customers that gained the tag can now hold 31 (R2.12).
                 cursor.execute(
-                    f"INSERT INTO {table} (channel_id, customer_id, import_tag_id, added_at)"
-                    " SELECT %s, id, %s, %s FROM unnest(%s::bigint[]) AS id"
-                    " ON CONFLICT (customer_id, import_tag_id) DO NOTHING RETURNING customer_id",
-                    [self.channel.pk, tag_id, now, _bigint_array(old_ids)],
+                    f"DELETE FROM {table} t USING ("
+                    "  SELECT id, row_number() OVER ("
+                    "    PARTITION BY customer_id ORDER BY added_at DESC, id DESC) AS rn"
+                    f"  FROM {table} WHERE customer_id IN ("
+                    f"    SELECT customer_id FROM {table} WHERE customer_id = ANY(%s::bigint[])"
+                    "     GROUP BY customer_id HAVING count(*) > %s)"
+                    ") old WHERE t.id = old.id AND old.rn > %s",
+                    [
+                        _bigint_array(gained),
+                        CustomerImportTag.MAX_PER_CUSTOMER,
+                        CustomerImportTag.MAX_PER_CUSTOMER,
+                    ],
                 )
-                gained = [customer_id for (customer_id,) in cursor.fetchall()]
-                if gained:
-                    cursor.execute(
-                        f"DELETE FROM {table} t USING ("
-                        "  SELECT id, row_number() OVER ("
-                        "    PARTITION BY customer_id ORDER BY added_at DESC, id DESC) AS rn"
-                        f"  FROM {table} WHERE customer_id IN ("
-                        f"    SELECT customer_id FROM {table} WHERE customer_id = ANY(%s::bigint[])"
-                        "     GROUP BY customer_id HAVING count(*) > %s)"
-                        ") old WHERE t.id = old.id AND old.rn > %s",
-                        [
-                            _bigint_array(gained),
-                            CustomerImportTag.MAX_PER_CUSTOMER,
-                            CustomerImportTag.MAX_PER_CUSTOMER,
-                        ],
-                    )
+
+    def _tag_existing(self, cursor: Any, ids: list[int], now: datetime) -> list[int]:
+        """The import tag on existing customers; returns those that gained it. A customer that
+        already has it keeps it where it is (R2.12)."""
+        if not ids:
+            return []
+        assert self.import_tag is not None
+        cursor.execute(
+            f"INSERT INTO {_table(CustomerImportTag)}"
+            " (channel_id, customer_id, import_tag_id, added_at)"
+            " SELECT %s, id, %s, %s FROM unnest(%s::bigint[]) AS id"
+            " ON CONFLICT (customer_id, import_tag_id, channel_id) DO NOTHING"
+            " RETURNING customer_id",
+            [self.channel.pk, self.import_tag.pk, now, _bigint_array(ids)],
+        )
+        return [customer_id for (customer_id,) in cursor.fetchall()]
 
     def _journal(self, targets: Sequence[Target]) -> tuple[int, int]:
         table = _table(ImportJournal)

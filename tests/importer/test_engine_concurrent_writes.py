@@ -1,0 +1,207 @@
+"""R2.25: an import writes only what its rows change, on the customer as the database has it
+when the chunk is written; customers that are gone by then fail their rows, not the chunk.
+
+Other writers act right after a chunk is looked up and applied (a hook on ``Merger.apply_chunk``
+in the main thread), before the chunk is written: with the COPY writer in the write pipeline
+(PostgreSQL, a writer thread on its own connection) and with the ORM writer.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crm.models import ActivityLog, Channel, Customer, CustomerImportTag
+from crm.services.api_users import api_user_upsert
+from crm.services.customers import lead_add
+from crm.services.deletion import customer_delete
+from crm.services.profile_keys import profile_key_create
+from crm.services.unification import unify_lead_into_member
+from importer.apply import ChunkResult, Merger
+from importer.models import ImportFailure, ImportJob
+from importer.writers.pg_copy import CopyWriter
+from tests.importer.conftest import run_import
+
+MakeCsv = Callable[..., Path]
+AfterApply = Callable[[int], None]
+
+WRITERS = [
+    "orm",
+    pytest.param(
+        "copy", marks=[pytest.mark.postgres, pytest.mark.django_db(transaction=True)], id="copy"
+    ),
+]
+
+
+@pytest.fixture(params=WRITERS)
+def writer(request: pytest.FixtureRequest, settings: Any) -> str:
+    """The ORM writer (every database), or COPY through the write pipeline (PostgreSQL)."""
+    settings.IMPORT_USE_COPY = request.param == "copy"
+    settings.IMPORT_CHUNK_ROWS = 2
+    return str(request.param)
+
+
+@pytest.fixture
+def after_apply(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[AfterApply]]:
+    """Callbacks run after each chunk is looked up and applied, before it is written; each is
+    given the chunk's number (1, 2, …)."""
+    hooks: list[AfterApply] = []
+    original = Merger.apply_chunk
+    chunks = iter(range(1, 1_000_000))
+
+    def apply_chunk(self: Merger, *args: Any, **kwargs: Any) -> ChunkResult:
+        result = original(self, *args, **kwargs)
+        number = next(chunks)
+        for hook in hooks:
+            hook(number)
+        return result
+
+    monkeypatch.setattr(Merger, "apply_chunk", apply_chunk)
+    yield hooks
+
+
+def _member(channel: Channel, member_id: str) -> Customer:
+    return Customer.objects.get(channel=channel, member_id=member_id)
+
+
+def test_r2_25_changes_made_while_an_import_updates_a_customer_survive(
+    channel: Channel, writer: str, csv_file: MakeCsv, after_apply: list[AfterApply]
+) -> None:
+    """Another writer keeps changing a key the file does not hold and an unsubscribe flag the
+    file leaves empty while the import updates the same member in every chunk: each of its
+    changes survives, and the file's own changes are written."""
+    profile_key_create(channel=channel, key="grade", type="string")
+    api_user_upsert(
+        channel=channel,
+        member_id="m1",
+        profile={"name": "before", "grade": "g0"},
+        unsubscribe_email=False,
+        unsubscribe_texting=False,
+    )
+    head = ["memberId", "name", "unsubscribeEmail", "unsubscribeTexting"]
+    rows = []
+    for i in range(8):
+        rows += [["m1", f"n{i}", "true", ""], [f"other{i}", "x", "false", "false"]]
+    seen: list[tuple[str, bool]] = []
+
+    def outside_write(chunk: int) -> None:
+        grade, texting = f"g{chunk}", chunk % 2 == 0
+        api_user_upsert(
+            channel=channel, member_id="m1", profile={"grade": grade}, unsubscribe_texting=texting
+        )
+        seen.append((grade, texting))
+
+    after_apply.append(outside_write)
+    result = run_import(channel, csv_file([head, *rows]), "--kind", "member")
+
+    assert (result["status"], result["created"], result["updated"]) == ("succeeded", 8, 1)
+    assert len(seen) == 8
+    m1 = _member(channel, "m1")
+    assert m1.profile == {"grade": "g8"}  # the last outside write, after the last look-up
+    assert (m1.unsubscribe_texting, m1.unsubscribe_email, m1.name) == (True, True, "n7")
+
+
+@pytest.mark.parametrize("tag", ["spring", ""], ids=["tagged", "untagged"])
+def test_r2_25_customers_gone_between_look_up_and_write_fail_their_rows(
+    channel: Channel, writer: str, csv_file: MakeCsv, after_apply: list[AfterApply], tag: str
+) -> None:
+    """A lead deleted, and one unified into a member, after the chunk looked them up: their
+    rows fail with a reason naming what happened; the rest of the chunk is written. (The COPY
+    writer finds a customer gone by its import tag's insert, or without a tag by a look-up.)"""
+    gone = lead_add(channel=channel, email="gone@example.com", name="Gone").customer
+    moved = lead_add(channel=channel, email="moved@example.com", name="Moved").customer
+    kept = lead_add(channel=channel, email="kept@example.com", name="Kept").customer
+    member = api_user_upsert(
+        channel=channel, member_id="m9", unsubscribe_email=False, unsubscribe_texting=False
+    ).customer
+
+    def delete_and_unify(chunk: int) -> None:
+        if chunk == 1:
+            customer_delete(channel=channel, customer=gone, by=None)
+            unify_lead_into_member(
+                channel=channel, lead=moved, member=member, via=ActivityLog.Via.HAND
+            )
+
+    after_apply.append(delete_and_unify)
+    head = ["email", "name", "unsubscribeEmail", "unsubscribeTexting"]
+    path = csv_file(
+        [
+            head,
+            ["gone@example.com", "Gone again", "", ""],
+            ["moved@example.com", "Moved", "", ""],  # changes nothing
+            ["kept@example.com", "Kept again", "", ""],
+            ["new@example.com", "New", "false", "false"],
+        ],
+        name="leads.csv",
+    )
+    result = run_import(channel, path, "--kind", "lead", "--identity", "email", "--tag", tag)
+
+    assert (result["status"], result["created"], result["updated"], result["failed"]) == (
+        "succeeded",
+        1,
+        1,
+        2,
+    )
+    job = ImportJob.objects.get(channel=channel)
+    failures = list(ImportFailure.objects.filter(job=job).values_list("row_number", "columns"))
+    assert failures == [(2, ["email"]), (3, ["email"])]
+    reasons = [f.reasons[0] for f in ImportFailure.objects.filter(job=job)]
+    assert all("deleted, or unified into another customer" in r for r in reasons)
+    assert not Customer.objects.filter(pk=gone.pk).exists()
+    member.refresh_from_db()
+    assert member.email == "moved@example.com"
+    kept.refresh_from_db()
+    assert kept.name == "Kept again"
+    tagged = CustomerImportTag.objects.filter(customer__channel=channel)
+    assert sorted(tagged.values_list("customer__email", flat=True)) == (
+        ["kept@example.com", "new@example.com"] if tag else []
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_r2_25_a_member_keeps_what_a_lead_unified_in_chunk_n_gave_it_in_chunk_n_plus_1(
+    channel: Channel,
+    csv_file: MakeCsv,
+    after_apply: list[AfterApply],
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Pipelined: chunk 2 is applied while chunk 1 (which creates m1 and unifies a lead into
+    it) is not yet written, so chunk 2 sees m1 as chunk 1 left it in memory, without the lead's
+    values; it writes only the key its row changes."""
+    settings.IMPORT_CHUNK_ROWS = 2
+    profile_key_create(channel=channel, key="grade", type="string")
+    lead = lead_add(channel=channel, email="lee@example.com", name="Lee").customer
+    chunk_two_applied = threading.Event()
+    after_apply.append(lambda chunk: chunk_two_applied.set() if chunk == 2 else None)
+    written: list[int] = []
+    original = CopyWriter.write
+
+    def write(self: CopyWriter, result: ChunkResult, lease: Any) -> None:
+        written.append(result.last_row)
+        if len(written) == 1:
+            assert chunk_two_applied.wait(timeout=30), "chunk 2 was never applied"
+        original(self, result, lease)
+
+    monkeypatch.setattr(CopyWriter, "write", write)
+    head = ["memberId", "name", "email", "grade", "unsubscribeEmail", "unsubscribeTexting"]
+    path = csv_file(
+        [
+            head,
+            ["m1", "", "lee@example.com", "", "false", "false"],
+            ["m2", "Filler", "", "", "false", "false"],
+            ["m1", "", "", "vip", "", ""],
+        ]
+    )
+    result = run_import(channel, path, "--kind", "member")
+
+    assert (result["status"], result["created"], result["failed"]) == ("succeeded", 2, 0)
+    assert written == [3, 4]
+    assert not Customer.objects.filter(pk=lead.pk).exists()  # unified in chunk 1
+    m1 = _member(channel, "m1")
+    assert (m1.name, m1.email, m1.profile) == ("Lee", "lee@example.com", {"grade": "vip"})

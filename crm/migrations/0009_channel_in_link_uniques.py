@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     atomic = False  # CREATE UNIQUE INDEX CONCURRENTLY
 
     dependencies = [
-        ("crm", "0007_manager_settings"),
+        ("crm", "0008_job_runtime"),
     ]
 
     operations = [

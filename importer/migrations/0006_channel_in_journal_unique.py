@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     atomic = False  # CREATE UNIQUE INDEX CONCURRENTLY
 
     dependencies = [
-        ("importer", "0003_leaner_import_writes"),
+        ("importer", "0005_job_runtime"),
     ]
 
     operations = [

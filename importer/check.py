@@ -71,7 +71,6 @@ def check_start(*, job: ImportJob, dispatch: bool = True) -> ImportCheck:
                 "error": "",
                 **_ZERO,
                 "started_at": None,
-                "heartbeat_at": None,
                 "finished_at": None,
             },
         )
@@ -106,7 +105,7 @@ def check_run(check_id: int, token: str) -> ImportCheck | None:
     now = timezone.now()
     claimed = ImportCheck.objects.filter(
         pk=check_id, token=token, status__in=[CheckStatus.PENDING, CheckStatus.RUNNING]
-    ).update(status=CheckStatus.RUNNING, started_at=now, heartbeat_at=now, **_ZERO)
+    ).update(status=CheckStatus.RUNNING, started_at=now, **_ZERO)
     if not claimed:
         return None
     check = ImportCheck.objects.select_related("job__channel").get(pk=check_id)
@@ -123,9 +122,7 @@ def check_run(check_id: int, token: str) -> ImportCheck | None:
 
 
 def _fenced(check: ImportCheck, **updates: object) -> None:
-    done = ImportCheck.objects.filter(pk=check.pk, token=check.token).update(
-        heartbeat_at=timezone.now(), **updates
-    )
+    done = ImportCheck.objects.filter(pk=check.pk, token=check.token).update(**updates)
     if not done:
         raise Superseded
 

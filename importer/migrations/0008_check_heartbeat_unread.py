@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('importer', '0006_channel_in_journal_unique'),
+        ('importer', '0007_channel_in_journal_unique'),
     ]
 
     operations = [

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     atomic = False  # CREATE UNIQUE INDEX CONCURRENTLY
 
     dependencies = [
-        ("crm", "0008_job_runtime"),
+        ("crm", "0009_block_follow"),
     ]
 
     operations = [

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     atomic = False  # CREATE UNIQUE INDEX CONCURRENTLY
 
     dependencies = [
-        ("importer", "0005_job_runtime"),
+        ("importer", "0006_import_unified"),
     ]
 
     operations = [

@@ -11,7 +11,7 @@ from contextlib import suppress
 from typing import Literal
 
 from django.utils.translation import gettext
-from python_calamine_plus import CalamineError, CalamineWorkbook
+from python_calamine_plus import CalamineError, CalamineSheet, CalamineWorkbook
 
 from importer.reading.archive import check_workbook_archive
 from importer.reading.table import FileRefused, Table
@@ -116,23 +116,36 @@ class XlsxTable(WorkbookTable):
 
 
 class XlsTable(WorkbookTable):
-    """Excel 97-2003: at most 65,536 rows, so the sheet is loaded whole (calamine cannot
-    stream this format); once per table, then served from memory."""
+    """Excel 97-2003: calamine cannot stream this format, so the first sheet is loaded (in Rust,
+    once per table) and its rows are converted to Python one at a time on each pass. The format
+    caps a sheet at 65,536 rows x 256 columns, which bounds what a hostile file can make it hold
+    (about 540 MB for a sheet claiming every cell; a real export holds a few MB)."""
 
     format: Literal["xls"] = "xls"
-    _sheet: Sequence[Sequence[object]] | None = None
+    _sheet: CalamineSheet | None = None
 
     def _unopenable(self) -> str:
         return protected_or_damaged()
 
     def _rows(self) -> Iterator[Sequence[object]]:
         assert self._workbook is not None
-        sheet = self._sheet
-        if sheet is None:
-            sheet = self._sheet = self._workbook.get_sheet_by_index(0).to_python(
-                skip_empty_area=False
-            )
+        if self._sheet is None:
+            self._sheet = self._workbook.get_sheet_by_index(0)
+        rows: Iterator[Sequence[object]] = self._sheet.iter_rows()
+        start = self._sheet.start
+        if start is not None and start != (0, 0):
+            rows = _from_a1(start, rows)
         end = self._max_col
         if end is None:
-            return iter(sheet)
-        return (row[: end + 1] for row in sheet)
+            return rows
+        return (row[: end + 1] for row in rows)
+
+
+def _from_a1(
+    start: tuple[int, int], rows: Iterator[Sequence[object]]
+) -> Iterator[Sequence[object]]:
+    """calamine's rows start at row 1 but at the first filled column; Excel's at column A."""
+    pad = ("",) * start[1]
+    if not pad:
+        return rows
+    return ((*pad, *row) for row in rows)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import xlwt
+from openpyxl import Workbook
 
 from importer.reading import EncodingUnknown, FileRefused, Row, open_table
 
@@ -113,6 +114,30 @@ def test_r2_3a_old_excel_xls_workbook_is_read(tmp_path: Path) -> None:
     assert [row.number for row in rows] == [2, 4]
     assert rows[0].cells == ("김민준", "minjun@example.com", 1001)
     assert rows[1].cells[0] == "이서연"
+
+
+def test_r2_3a_xls_rows_keep_excel_numbers_when_the_sheet_starts_below_a1(tmp_path: Path) -> None:
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("s")
+    sheet.write(2, 1, "email")  # B3
+    sheet.write(3, 1, "a@example.com")
+    path = tmp_path / "offset.xls"
+    book.save(str(path))
+    table = open_table(path, max_bytes=MAX)
+    assert table.headers == ("", "email")
+    assert list(table.rows()) == [Row(4, ("", "a@example.com"), None)]
+
+
+def test_r2_3_xlsx_rows_keep_excel_numbers_when_the_sheet_starts_below_a1(tmp_path: Path) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet["B3"], sheet["B4"] = "email", "a@example.com"
+    path = tmp_path / "offset.xlsx"
+    workbook.save(path)
+    table = open_table(path, max_bytes=MAX)
+    assert table.headers == ("", "email")
+    assert list(table.rows()) == [Row(4, ("", "a@example.com"), None)]
 
 
 def test_r2_3a_a_chosen_encoding_that_does_not_fit_is_refused_naming_it(tmp_path: Path) -> None:

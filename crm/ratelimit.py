@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
 
 now = time.time  # the clock, replaceable in tests
 KEY_PREFIX = "rate"  # tests give each test its own, so counts never leak between them
@@ -81,6 +81,14 @@ def rate_peek(scope: str, subject: str, *, limit: int, window: int) -> RateState
     at, start = _window(window)
     count = int(cache.get(_key(scope, subject, start)) or 0)
     return RateState(limit=limit, count=count + 1, reset=start + window, at=at)
+
+
+def too_many(state: RateState, what: str) -> JsonResponse:
+    """The 429 of a JSON edge past its limit: ``{"errors": {"rate": …}}`` and Retry-After."""
+    reason = f"too many {what}; retry in {state.retry_after} seconds"
+    response = JsonResponse({"errors": {"rate": reason}}, status=429)
+    response["Retry-After"] = str(state.retry_after)
+    return response
 
 
 def client_address(request: HttpRequest) -> str:

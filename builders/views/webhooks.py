@@ -17,7 +17,7 @@ from builders.base import WebhookMalformed, WebhookRefused, same_secret
 from builders.installations import normalized_shop
 from builders.models import BuilderInstallation, Platform
 from builders.webhooks import webhook_receive
-from crm.ratelimit import rate_hit
+from crm.ratelimit import rate_hit, too_many
 
 
 def _errors(status: int, key: str, reason: str) -> JsonResponse:
@@ -32,11 +32,7 @@ def _rate_limited(endpoint: str) -> HttpResponse | None:
         limit=settings.WEBHOOK_RATE_LIMIT,
         window=settings.WEBHOOK_RATE_WINDOW_SECONDS,
     )
-    if state.allowed:
-        return None
-    response = _errors(429, "rate", f"too many deliveries; retry in {state.retry_after} seconds")
-    response["Retry-After"] = str(state.retry_after)
-    return response
+    return None if state.allowed else too_many(state, "deliveries")
 
 
 def _receive(request: HttpRequest, installation: BuilderInstallation) -> HttpResponse:

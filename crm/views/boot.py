@@ -20,7 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from crm.models import Channel
-from crm.ratelimit import client_address, rate_hit
+from crm.ratelimit import client_address, rate_hit, too_many
 from crm.services.boot import MemberHashRefused, customer_boot
 
 _TEXT_KEYS = ("pluginKey", "memberHash", "veilId")
@@ -67,13 +67,7 @@ def _parse(request: HttpRequest) -> dict[str, Any]:
 def _rate_limited(scope: str, subject: str, limit: int, what: str) -> HttpResponse | None:
     """R7.4: past the limit a boot is answered 429 before it reads or writes anything."""
     state = rate_hit(scope, subject, limit=limit, window=settings.BOOT_RATE_WINDOW_SECONDS)
-    if state.allowed:
-        return None
-    response = _errors(
-        429, {"rate": f"too many boots {what}; retry in {state.retry_after} seconds"}
-    )
-    response["Retry-After"] = str(state.retry_after)
-    return response
+    return None if state.allowed else _cors(too_many(state, f"boots {what}"))
 
 
 @csrf_exempt

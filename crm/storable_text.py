@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.urls import Resolver404, resolve
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # A JSON body can only smuggle such a character as a raw NUL byte or a \u escape.
@@ -36,14 +38,14 @@ def unstorable_reason(text: str) -> str | None:
     return f"contains an unpaired surrogate ({code}), which is not text and cannot be stored"
 
 
-class TooDeep(Exception):
-    pass
+class Unreadable(Exception):
+    """The body cannot be read as what its content type says (``where``, ``reason``)."""
 
 
 def _json_texts(value: Any, where: str, depth: int = 0) -> Iterator[tuple[str, str]]:
     """Every string of a parsed JSON value (keys too) with its path: ``body.profile.name``."""
     if depth > _JSON_DEPTH:
-        raise TooDeep(where)
+        raise Unreadable(where, f"the JSON is nested more than {_JSON_DEPTH} levels deep")
     if isinstance(value, str):
         yield where, value
     elif isinstance(value, dict):
@@ -55,10 +57,29 @@ def _json_texts(value: Any, where: str, depth: int = 0) -> Iterator[tuple[str, s
             yield from _json_texts(item, f"{where}[{index}]", depth + 1)
 
 
+def _reads_forms(request: HttpRequest) -> bool:
+    """Whether the request's view gets its form body parsed anyway (CSRF reads ``POST`` for
+    every view not exempt from it). Exempt views (boot, the Open API, webhooks) read the raw
+    body themselves, which parsing it here would consume."""
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return False
+    return not getattr(match.func, "csrf_exempt", False)
+
+
 def _body_texts(request: HttpRequest) -> Iterator[tuple[str, str]]:
     content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
-    if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+    if (
+        content_type in ("multipart/form-data", "application/x-www-form-urlencoded")
+        and request.method == "POST"
+        and _reads_forms(request)
+    ):
         # Parsed once here, as CSRF would; a file's name is text we store (the import tag).
+        try:
+            request.POST  # noqa: B018  # parse now: a broken body is this check's 400
+        except MultiPartParserError as exc:
+            raise Unreadable("body", f"the multipart body cannot be read: {exc}") from None
         for key, values in request.POST.lists():
             yield "body", key
             for value in values:
@@ -73,7 +94,9 @@ def _body_texts(request: HttpRequest) -> Iterator[tuple[str, str]]:
     try:
         data = json.loads(body)
     except RecursionError:
-        raise TooDeep("body") from None
+        raise Unreadable(
+            "body", f"the JSON is nested more than {_JSON_DEPTH} levels deep"
+        ) from None
     except ValueError:  # not JSON (UnicodeDecodeError is one): the view says so
         if b"\x00" in body:
             yield "body", "\x00"
@@ -104,12 +127,9 @@ def refused(request: HttpRequest) -> HttpResponse | None:
             reason = unstorable_reason(text)
             if reason is not None:
                 return _bad_request(request, where, reason)
-    except TooDeep as exc:
-        return _bad_request(
-            request,
-            str(exc),
-            f"the JSON is nested more than {_JSON_DEPTH} levels deep",
-        )
+    except Unreadable as exc:
+        where, reason = exc.args
+        return _bad_request(request, where, reason)
     return None
 
 

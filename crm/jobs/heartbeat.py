@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
 
-from django.db import DatabaseError, connection
+from django.db import Error, connection
 
 from crm.jobs.lease import HandBack, JobCancelled, Lease, LeaseLost, beat, hand_back
 
@@ -80,7 +80,7 @@ class Held:
             while not self._done.wait(self.interval) and not self._lost:
                 try:
                     self._beat()
-                except DatabaseError:  # a dropped connection: beat again on a new one
+                except Error:  # a dropped or closed connection: beat again on a new one
                     log.exception(
                         "%s #%s: heartbeat failed", self.lease.kind.name, self.lease.job_id
                     )

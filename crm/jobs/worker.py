@@ -14,7 +14,7 @@ import threading
 from typing import Any
 
 from celery import signals
-from django.db import DatabaseError, connection
+from django.db import connection
 
 from crm.jobs.heartbeat import _stopping, request_stop
 from crm.jobs.lease import kinds
@@ -35,8 +35,8 @@ def _reap_forever() -> None:
         while True:
             try:
                 reap_all()
-            except DatabaseError:
-                log.exception("job reaper: the database failed; trying again")
+            except Exception:  # the reaper must outlive any one failure (a database restart)
+                log.exception("job reaper: reaping failed; trying again")
                 connection.close()
             if _stopping.wait(reap_interval()):
                 return

@@ -74,12 +74,16 @@ def phone_fragment(text: str) -> str | None:
 def search_contacts(
     queryset: QuerySet[Customer], text: str, *, channel_id: int | None = None
 ) -> QuerySet[Customer]:
-    """Search by name, email, mobile number or memberId (R1.4).
+    """Search by name, email, mobile or memberId (R1.4), each on an index made for it.
 
-    Each branch is one trigram-indexed predicate (GIN on email, mobile_number and upper(name),
-    see crm/migrations/0001_initial.py) OR'ed only with the memberId equality, which the
-    (channel, member_id) unique index answers: PostgreSQL combines the two with a BitmapOr and
-    never reads the channel's customers one by one.
+    A whole email address or international mobile number is looked up first by equality, on the
+    (channel, email) and (channel, mobile_number) btree indexes; only when no customer has it is
+    it searched as a fragment (issue 15: a trigram search for a whole address reads every
+    customer sharing its trigrams). Fragments use the trigram GIN indexes on email,
+    mobile_number and upper(name); names of one or two letters the (channel, upper(name)) prefix
+    index (crm/migrations/0011_contacts_at_scale.py). Each is OR'ed only with the memberId
+    equality, which the (channel, member_id) unique index answers: PostgreSQL combines the two
+    with a BitmapOr and never reads the channel's customers one by one.
 
     Give ``channel_id`` when the queryset is one channel's. The trigram indexes lead with the
     channel (btree_gin), whose operator class compares bigint with bigint only, while Django
@@ -97,14 +101,35 @@ def search_contacts(
     member_id = Q(member_id=text)
     if _EMAIL_LIKE.fullmatch(text):
         email = text.lower()  # emails are stored lower-cased
+        exact = _exactly(queryset, Q(email=email) | member_id, whole=_WHOLE_EMAIL.fullmatch(email))
+        if exact is not None:
+            return exact
         lookup = "email__contains" if len(email) >= _MIN_INFIX else "email__startswith"
         return queryset.filter((in_channel & Q(**{lookup: email})) | member_id)
     fragment = phone_fragment(text)
     if fragment is not None:
+        exact = _exactly(
+            queryset, Q(mobile_number=fragment) | member_id, whole=_WHOLE_PHONE.fullmatch(fragment)
+        )
+        if exact is not None:
+            return exact
         return queryset.filter((in_channel & Q(mobile_number__contains=fragment)) | member_id)
     # Short names (a Korean surname: "김") match from the start of the name.
     lookup = "name__icontains" if len(text) >= _MIN_INFIX else "name__istartswith"
     return queryset.filter((in_channel & Q(**{lookup: text})) | member_id)
+
+
+# A whole address (name@domain.tld) and a whole E.164 number: worth an equality look-up first.
+_WHOLE_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-z][a-z0-9-]*", re.ASCII)
+_WHOLE_PHONE = re.compile(r"\+\d{8,15}", re.ASCII)
+
+
+def _exactly(queryset: QuerySet[Customer], equal: Q, *, whole: object) -> QuerySet[Customer] | None:
+    """The customers equal to a whole value, when it is one and some customer has it."""
+    if not whole:
+        return None
+    found = queryset.filter(equal)
+    return found if found.exists() else None
 
 
 def _day_start(day: dt.date) -> dt.datetime:
@@ -200,6 +225,25 @@ class CustomerFilter(django_filters.FilterSet):
         self.errors  # noqa: B018 (validates the form, filling cleaned_data)
         return any(value not in (None, "") for value in self.form.cleaned_data.values())
 
+    @property
+    def driver(self) -> QuerySet[Any, int] | None:
+        """The ids of the chosen import tag's (or tag's) customers, by its (channel, tag,
+        customer) index, when one is chosen: lists, counts and deletions walk them instead of
+        the channel (``crm.selectors.driver_batches``); the other filters still apply."""
+        if not self.is_active:
+            return None
+        chosen = self.form.cleaned_data
+        if chosen.get("importTag") is not None:
+            tag = chosen["importTag"]
+            return CustomerImportTag.objects.filter(
+                channel_id=tag.channel_id, import_tag=tag
+            ).values_list("customer_id", flat=True)
+        if chosen.get("tag") is not None:
+            return CustomerTag.objects.filter(
+                channel_id=chosen["tag"].channel_id, tag=chosen["tag"]
+            ).values_list("customer_id", flat=True)
+        return None
+
     def filter_q(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:
         return search_contacts(
             queryset, value, channel_id=self.channel.pk if self.channel else None
@@ -211,14 +255,19 @@ class CustomerFilter(django_filters.FilterSet):
         return queryset.filter(member_id__isnull=value == CustomerType.LEAD)
 
     def filter_tag(self, queryset: QuerySet[Customer], name: str, value: Tag) -> QuerySet[Customer]:
-        tagged = CustomerTag.objects.filter(channel_id=value.channel_id, tag=value)
-        return queryset.filter(pk__in=tagged.values("customer_id"))
+        # A join on the (channel, tag, customer) index, not ``id IN (…)``: PostgreSQL walks the
+        # tag's customers in id order (the list's order) and stops at the page (issue 15).
+        return queryset.filter(customer_tags__channel_id=value.channel_id, customer_tags__tag=value)
 
     def filter_import_tag(
         self, queryset: QuerySet[Customer], name: str, value: ImportTag
     ) -> QuerySet[Customer]:
-        tagged = CustomerImportTag.objects.filter(channel_id=value.channel_id, import_tag=value)
-        return queryset.filter(pk__in=tagged.values("customer_id"))
+        # As filter_tag: a join on (channel, import tag, customer); a customer has an import tag
+        # once (unique), so the join never repeats a customer (R2.21).
+        return queryset.filter(
+            customer_import_tags__channel_id=value.channel_id,
+            customer_import_tags__import_tag=value,
+        )
 
     def filter_unsubscribe(
         self, queryset: QuerySet[Customer], name: str, value: str

@@ -17,14 +17,15 @@ from django.conf import settings
 from django.utils import timezone
 
 from crm import jobs
-from crm.models import ActivityLog, ImportTag
+from crm.db.statistics import analyze_changed
+from crm.models import ActivityLog, Customer, CustomerImportTag, ImportTag
 from crm.selectors import profile_keys_by_name
 from crm.services.activity import activity_record
 from importer.apply import Merger
 from importer.job_files import open_job_table
 from importer.jobs import IMPORTS
 from importer.mapping import MappedRow, MappingError, RowMapper, build_plan
-from importer.models import ImportJob, ImportStatus
+from importer.models import ImportJob, ImportJournal, ImportStatus
 from importer.reading import FileRefused, Row
 from importer.report import import_finished, write_failure_logs
 from importer.resolve import refresh_statistics
@@ -90,6 +91,7 @@ def _run(job: ImportJob, lease: jobs.Lease, held: jobs.Held, progress: Progress 
         statistics = _Statistics(channel.pk)
         with _few_collections():
             _chunks_through(job, lease, held, writer, merger, chunks, statistics, progress)
+    _refresh_statistics(job)
     _finish(job, lease, status=ImportStatus.SUCCEEDED)
 
 
@@ -148,6 +150,18 @@ class _Statistics:
             refresh_statistics(self.channel_id, self.rows)
             self.next_at = 2 * self.rows
         self.rows += rows
+
+
+def _refresh_statistics(job: ImportJob) -> None:
+    """After the last chunk: the tables the import grew get fresh planner statistics where
+    autovacuum would refresh them (crm.db.statistics), so that what a manager does next — the
+    import-tag filter, deleting the import's customers — is planned for the tables as they are."""
+    job.refresh_from_db(fields=["created", "updated"])
+    touched = job.created + job.updated
+    tables = {Customer._meta.db_table: touched, ImportJournal._meta.db_table: touched}
+    if job.tag:
+        tables[CustomerImportTag._meta.db_table] = touched
+    analyze_changed(tables)
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
@@ -22,6 +23,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from crm import display
 from crm.admin.customer_actions import CustomerActionsMixin
@@ -37,10 +39,21 @@ from crm.forms import (
     profile_field_name,
 )
 from crm.models import Channel, Customer, ProfileKey
-from crm.selectors import channel_mu, contacts, customer_profile, profile_keys_by_name
+from crm.selectors import (
+    ContactsCount,
+    KeysetPage,
+    channel_mu,
+    contacts,
+    contacts_count,
+    contacts_page,
+    customer_profile,
+    profile_keys_by_name,
+)
 from crm.services.customers import LeadAdded, lead_add
 
 CHANNEL_PARAM = "channel"
+# Keyset pages (crm.selectors.contacts_page) and the exact count on demand.
+AFTER_PARAM, BEFORE_PARAM, COUNT_PARAM = "after", "before", "count"
 SESSION_CHANNEL = "crm.contacts_channel"
 
 
@@ -59,6 +72,25 @@ def pick_channel(request: HttpRequest, channels: list[Channel]) -> Channel | Non
 
 def _short_datetime(value: Any, channel: Any = None) -> str:
     return display.when(value, channel)
+
+
+def contacts_count_label(count: ContactsCount) -> str:
+    """How many customers a list holds, in words: exact, or "at least" past the bound."""
+    shown = {"count": display.count(count.value)}
+    if count.exact:
+        return ngettext("%(count)s customer", "%(count)s customers", count.value) % shown
+    return ngettext("%(count)s+ customer", "%(count)s+ customers", count.value) % shown
+
+
+def _cursor(request: HttpRequest, name: str) -> int | None:
+    """A keyset cursor (a customer id) from the query; anything else is a bad parameter, which
+    the admin answers with its "?e=1" list rather than a server error (R8.3)."""
+    raw = request.GET.get(name) or ""
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 19:
+        raise IncorrectLookupParameters(f"{name}: not a customer id")
+    return int(raw)
 
 
 class _NoAdminSearch(forms.Form):
@@ -82,9 +114,60 @@ class ContactsChangeList(ChangeList):
         # The FilterSet's parameters and the channel are not admin lookups: without this the
         # admin would refuse them as unknown fields.
         lookup: dict[str, Any] = super().get_filters_params(params)
-        for name in (*FILTER_PARAMS, CHANNEL_PARAM):
+        for name in (*FILTER_PARAMS, CHANNEL_PARAM, AFTER_PARAM, BEFORE_PARAM, COUNT_PARAM):
             lookup.pop(name, None)
         return lookup
+
+    def get_results(self, request: HttpRequest) -> None:
+        """A keyset page and a count that never reads the channel (issue 15), in place of the
+        admin's paginator (``COUNT(*)`` of the whole list, then ``OFFSET``)."""
+        after, before = _cursor(request, AFTER_PARAM), _cursor(request, BEFORE_PARAM)
+        driver = self.filterset.driver
+        self.page: KeysetPage = contacts_page(
+            self.queryset, size=self.list_per_page, after=after, before=before, driver=driver
+        )
+        if self.channel is None:
+            self.count = ContactsCount(0, exact=True)
+        elif request.GET.get(COUNT_PARAM) == "exact" and self.filterset.is_active:
+            self.count = ContactsCount(self.queryset.order_by().count(), exact=True)
+        else:
+            self.count = contacts_count(
+                self.channel, self.queryset, filtered=self.filterset.is_active, driver=driver
+            )
+        for row in self.page.rows:  # one channel: its columns (dates, phones) need no query
+            row.channel = self.channel  # type: ignore[assignment]
+        self.result_list = self.page.rows
+        self.result_count = self.count.value
+        self.full_result_count = None
+        self.show_full_result_count = False
+        self.show_admin_actions = True
+        self.can_show_all = False
+        self.multi_page = self.page.newer is not None or self.page.older is not None
+
+    def page_url(self, **extra: int | str) -> str:
+        """This list (channel, search, filters) at another keyset page, or counted exactly."""
+        params: dict[str, int | str] = dict(
+            self.kept_params(AFTER_PARAM, BEFORE_PARAM, COUNT_PARAM)
+        )
+        if self.channel is not None:
+            params[CHANNEL_PARAM] = self.channel.slug
+        return "?" + urlencode({**params, **extra})
+
+    @property
+    def newer_url(self) -> str | None:
+        return None if self.page.newer is None else self.page_url(before=self.page.newer)
+
+    @property
+    def older_url(self) -> str | None:
+        return None if self.page.older is None else self.page_url(after=self.page.older)
+
+    @property
+    def newest_url(self) -> str:
+        return self.page_url()
+
+    @property
+    def exact_count_url(self) -> str:
+        return self.page_url(**{COUNT_PARAM: "exact"})
 
     def get_queryset(self, request: HttpRequest, exclude_parameters: Any = None) -> QuerySet[Any]:
         self.root_queryset = self.filterset.qs  # one channel, never blocked (R4.2), filtered
@@ -98,11 +181,11 @@ class ContactsChangeList(ChangeList):
 
     @cached_property
     def mu(self) -> int:
-        """Managed users (R1.5). Unfiltered, the page's own count is MU: no second count."""
+        """Managed users (R1.5). Unfiltered, the page's own count is MU: no second look-up."""
         if self.channel is None:
             return 0
         if not self.filterset.is_active:
-            return int(self.result_count)
+            return self.count.value
         return channel_mu(self.channel)
 
     @property
@@ -116,7 +199,12 @@ class ContactsChangeList(ChangeList):
 
     @property
     def result_count_display(self) -> str:
-        return display.count(self.result_count)
+        return display.count(self.count.value) + ("" if self.count.exact else "+")
+
+    @property
+    def count_label(self) -> str:
+        """ "1 customer", "1,234 customers", or past the bound "10,000+ customers"."""
+        return contacts_count_label(self.count)
 
     def kept_params(self, *drop: str) -> list[tuple[str, str]]:
         """The query's parameters minus ``drop`` and the page: hidden inputs of the forms."""
@@ -146,8 +234,10 @@ class CustomerAdmin(CustomerActionsMixin, ChannelScopedAdmin[Customer]):
     list_per_page = 50
     empty_value_display = "—"
     show_full_result_count = False
-    sortable_by = ("last_seen", "created")  # the columns an index orders (channel, …)
-    ordering = ("-id",)  # newest first, by the contacts_list_idx partial index
+    # Newest first only, paged by keyset on the contacts_list_idx partial index: another order
+    # would need an index of its own for every filter to stay fast at 10,000,000 (issue 15).
+    sortable_by = ()
+    ordering = ("-id",)
     search_fields = ("name",)  # enables autocomplete; the search itself is search_contacts
     readonly_fields = (
         "profile_table",

@@ -48,10 +48,10 @@ def holds(request: HttpRequest, perm: str | None, channel_id: int | None = None)
     """Whether the user holds ``perm`` on ``channel_id`` (on any channel when None)."""
     if perm is None:
         return False
-    channels = channels_with(request, perm)
-    if channel_id is None:
-        return channels.exists()
-    return channels.filter(pk=channel_id).exists()
+    # From the ids remembered for the request: the admin asks once per row of a list.
+    channels_with(request, perm)
+    ids: list[int] = request.__dict__["_crm_channel_ids"][perm]
+    return bool(ids) if channel_id is None else channel_id in ids
 
 
 # The parameters Django's field list filters read (choices, booleans, relations, dates).

@@ -30,9 +30,10 @@ from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 
 from config.celery import queue, queue_on_commit
 from crm import jobs
+from crm.db import ID_ARRAY
 from crm.hooks import customers_purged
 from crm.models import ActivityLog, Channel, Customer, DeletionJob
-from crm.selectors import contacts_matching
+from crm.selectors import contacts_matching, contacts_matching_driver, driver_batches
 from crm.services.activity import activity_record
 from crm.types import Actor, manager_or_none
 
@@ -120,12 +121,16 @@ def purge_customers(*, channel_id: int, ids: Sequence[int]) -> int:
 
 def _purge_pg(channel_id: int, ids: list[int]) -> int:
     """``purge_customers`` on PostgreSQL: the ids travel as one array parameter (``= ANY``), not
-    thousands of literals, which is most of the time a chunk takes through the ORM."""
+    thousands of literals, which is most of the time a chunk takes through the ORM.
+
+    The array is cast to ``bigint[]`` (``ID_ARRAY``): psycopg sends a list of small ints as
+    ``int2[]``/``int4[]``, and a cross-type ``bigint = ANY(int4[])`` cannot be hashed, so
+    PostgreSQL compared every row with each of the chunk's 5,000 ids in turn (issue 15)."""
     with connection.cursor() as cursor:
         for rel in _relations():
             model = cast(type[models.Model], rel.related_model)
             table, column = model._meta.db_table, rel.field.column
-            where, params = f'"{column}" = ANY(%s)', [ids]
+            where, params = f'"{column}" = ANY({ID_ARRAY})', [ids]
             if _has_channel(model):  # the (channel, customer) indexes
                 where, params = f"channel_id = {int(channel_id)} AND {where}", [ids]
             if rel.on_delete is models.SET_NULL:
@@ -143,11 +148,12 @@ def _purge_pg(channel_id: int, ids: list[int]) -> int:
         for perms in (get_user_obj_perms_model(), get_group_obj_perms_model()):
             cursor.execute(
                 f'DELETE FROM "{perms._meta.db_table}" WHERE content_type_id = %s'
-                " AND object_pk = ANY(%s)",
+                " AND object_pk = ANY(%s::text[])",
                 [content_type.pk, keys],
             )
         cursor.execute(
-            f'DELETE FROM "{Customer._meta.db_table}" WHERE channel_id = %s AND id = ANY(%s)',
+            f'DELETE FROM "{Customer._meta.db_table}" WHERE channel_id = %s'
+            f" AND id = ANY({ID_ARRAY})",
             [channel_id, ids],
         )
         return int(cursor.rowcount)
@@ -207,6 +213,17 @@ def _chunks(job: DeletionJob) -> Iterator[list[int]]:
         for part in _batched(sorted(ids), size):
             found = Customer.objects.filter(channel_id=job.channel_id, id__in=part)
             chunk = list(found.values_list("id", flat=True))
+            if chunk:
+                yield chunk
+        return
+    driver = contacts_matching_driver(job.channel, job.criteria.get("filter", {}))
+    if driver is not None:
+        # An import tag's customers (R2.21): walked by the tag's own index, oldest first (see
+        # crm.selectors.driver_batches), each batch narrowed by the rest of the filter.
+        if job.criteria.get("maxId") is not None:
+            driver = driver.filter(customer_id__lte=job.criteria["maxId"])
+        for part in driver_batches(driver, newest_first=False, beyond=None, batch=size, grow=False):
+            chunk = list(_matching(job).filter(id__in=part).values_list("id", flat=True))
             if chunk:
                 yield chunk
         return

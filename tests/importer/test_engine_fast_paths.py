@@ -266,3 +266,31 @@ def test_the_garbage_collector_is_restored_after_an_import(
     )
     assert result["created"] == 1
     assert (gc.get_threshold(), gc.get_freeze_count()) == before
+
+
+@pytest.mark.postgres
+def test_r2_21_an_import_leaves_fresh_statistics_for_its_tag_and_journal(
+    keys: Channel, csv_file: MakeCsv
+) -> None:
+    """Issue 15: deleting an import's customers right after it (R2.21) is planned on the tables
+    as the import left them, not as the planner last saw them (autovacuum may be behind or off)."""
+    from django.db import connection
+
+    tables = ("crm_customerimporttag", "importer_importjournal")
+
+    def believed() -> dict[str, float]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT relname, reltuples FROM pg_class WHERE relname = ANY(%s)", [list(tables)]
+            )
+            return {name: float(tuples) for name, tuples in cursor.fetchall()}
+
+    with connection.cursor() as cursor:  # the planner believes them empty
+        cursor.execute("UPDATE pg_class SET reltuples = 0 WHERE relname = ANY(%s)", [list(tables)])
+    head = ["email", "unsubscribeEmail", "unsubscribeTexting"]
+    rows = [[f"c{i}@example.com", "false", "false"] for i in range(400)]
+    result = run_import(
+        keys, csv_file([head, *rows]), "--kind", "lead", "--identity", "email", "--tag", "spring"
+    )
+    assert result["created"] == 400
+    assert all(tuples >= 400 for tuples in believed().values()), believed()

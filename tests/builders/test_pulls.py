@@ -300,3 +300,22 @@ def test_builder_pull_command(
         call_command("builder_pull", channel.slug, "cafe24")
     with pytest.raises(CommandError, match="no channel"):
         call_command("builder_pull", "nope", "shopify")
+
+
+@pytest.mark.parametrize(
+    ("phone", "sorted_"),
+    [
+        ("010-1234-5678", ("+821012345678", "")),
+        ("02-555-6666", ("", "+8225556666")),
+        ("+1 650-253-0000", ("+16502530000", "")),
+        ("821012345678", ("+821012345678", "")),  # the "+" lost, read by its country code
+        ("국번없이 114", ("", "")),
+        (None, ("", "")),
+    ],
+)
+def test_r2_13a_builder_phones_are_read_in_korea_by_phonenumbers(
+    phone: str | None, sorted_: tuple[str, str]
+) -> None:
+    from builders.phones import sort_phone
+
+    assert sort_phone(phone) == sorted_

@@ -78,6 +78,18 @@ class ImportJob(LeasedJob):
     unified = models.PositiveIntegerField(default=0)
     unify_later = models.PositiveIntegerField(default=0)
 
+    # R2.16: an undo is a line of the import log too (one job at a time per channel): the import
+    # it undoes, and what it did (``created``/``updated``/``failed`` stay an import's counts).
+    undoes = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="undos"
+    )
+    deleted = models.PositiveIntegerField(default=0)
+    restored = models.PositiveIntegerField(default=0)
+    kept = models.PositiveIntegerField(default=0)
+    # The first values an undo left as changed after the import: customer, key, the import's
+    # value, the value kept (the count is ``kept``).
+    kept_samples = models.JSONField(default=list, blank=True)
+
     failure_log_csv = models.CharField(max_length=500, blank=True)
     failure_log_xlsx = models.CharField(max_length=500, blank=True)
     failure_log_expires_at = models.DateTimeField(null=True, blank=True)
@@ -111,6 +123,10 @@ class ImportJob(LeasedJob):
     def encoding_pending(self) -> bool:
         """A text file whose encoding the manager has still to choose (R2.3a)."""
         return self.file_format == "csv" and not self.encoding
+
+    @property
+    def is_undo(self) -> bool:
+        return self.undoes_id is not None
 
 
 class ImportFailure(models.Model):
@@ -161,6 +177,11 @@ class ImportJournal(models.Model):
     customer_id = models.BigIntegerField()
     created = models.BooleanField()
     previous = models.JSONField(null=True, blank=True)
+    # R2.16: the value the import left in each key of ``previous`` (undo restores a key only
+    # where the customer still has it), and the import tags the 30-limit dropped
+    # ([[import tag id, added at], …]). NULL in journals written before undo existed.
+    written = models.JSONField(null=True, blank=True)
+    dropped_tags = models.JSONField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -101,7 +101,9 @@ def result_counts(job: ImportJob) -> str:
 
 def import_finished(job: ImportJob) -> None:
     """Bot message to the channel owner and the requesting manager (R2.18); the upload goes."""
-    if job.status == ImportStatus.SUCCEEDED:
+    if job.is_undo:
+        title, body = _undo_message(job)
+    elif job.status == ImportStatus.SUCCEEDED:
         title = gettext("Import of %(file)s finished") % {"file": job.filename}
         body = result_counts(job)
         if job.failed:
@@ -134,6 +136,28 @@ def import_finished(job: ImportJob) -> None:
         )
     if job.source_path:
         (Path(settings.MEDIA_ROOT) / job.source_path).unlink(missing_ok=True)
+
+
+def _undo_message(undo: ImportJob) -> tuple[str, str]:
+    """The bot message of an undo (R2.16)."""
+    names = {"import": undo.undoes_id, "file": undo.filename}
+    if undo.status == ImportStatus.SUCCEEDED:
+        title = gettext("Import #%(import)s of %(file)s undone") % names
+    elif undo.status == ImportStatus.CANCELLED:
+        title = gettext("Undo of import #%(import)s of %(file)s cancelled") % names
+    else:
+        title = gettext("Undo of import #%(import)s of %(file)s failed") % names
+    body = gettext(
+        "%(deleted)s customers deleted, %(restored)s restored; %(kept)s values changed after"
+        " the import were kept."
+    ) % {
+        "deleted": f"{undo.deleted:,}",
+        "restored": f"{undo.restored:,}",
+        "kept": f"{undo.kept:,}",
+    }
+    if undo.status == ImportStatus.FAILED and undo.error:
+        body = f"{undo.error} {body}"
+    return title, body
 
 
 def purge_failure_logs(now: datetime | None = None) -> int:

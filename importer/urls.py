@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import path
 
-from importer.views import encoding, run, wizard
+from importer.views import encoding, run, undo, wizard
 
 app_name = "importer"
 
@@ -33,6 +33,7 @@ urlpatterns = [
     path("<slug:slug>/<int:job_id>/confirm/", v(run.confirm), name="confirm"),
     path("<slug:slug>/<int:job_id>/progress/", v(run.progress), name="progress"),
     path("<slug:slug>/<int:job_id>/cancel/", v(run.cancel), name="cancel"),
+    path("<slug:slug>/<int:job_id>/undo/", v(undo.undo_confirm), name="undo"),
     path(
         "<slug:slug>/<int:job_id>/failures.<str:fmt>",
         v(run.failures),

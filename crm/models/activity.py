@@ -20,6 +20,7 @@ class ActivityLog(models.Model):
         CUSTOMER_UNBLOCK = "customer.unblock", "Customer unblocked"
         CUSTOMER_UNIFY = "customer.unify", "Customers unified"
         IMPORT = "import", "Customer import"
+        IMPORT_UNDO = "import.undo", "Import undone"
         EXPORT = "export", "Customer export"
 
     class Via(models.TextChoices):

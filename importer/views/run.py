@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -23,6 +24,7 @@ from importer.models import ImportJob, ImportStatus
 from importer.services import import_cancel, import_configure, import_start
 from importer.templates_download import TEMPLATES, template_csv, template_xlsx
 from importer.views.common import channel_job, import_channel, page
+from importer.undo import mark_undo_states
 from importer.wizard import (
     draft_step,
     drafts_of,
@@ -135,6 +137,7 @@ def confirm(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
         file=file_description(job),
         active=active_import(job.channel_id),
         error=error,
+        undo_days=settings.FAILURE_LOG_RETENTION_DAYS,
         status=409 if error else 200,
     )
 
@@ -202,6 +205,7 @@ def log(request: HttpRequest, slug: str) -> HttpResponse:
     """The import log (R2.19): every import of the channel, with its counts and failure log."""
     channel = import_channel(request, slug)
     jobs = Paginator(import_log(channel), LOG_PAGE).get_page(request.GET.get("page"))
+    mark_undo_states(jobs.object_list)
     return page(
         request,
         "importer/log.html",

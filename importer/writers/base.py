@@ -53,6 +53,11 @@ def jsonable(values: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, datetime | date) else v) for k, v in values.items()}
 
 
+def written_values(target: Target) -> dict[str, Any]:
+    """The value the import left in each key it changed (None: cleared), for undo (R2.16)."""
+    return jsonable({k: target.values.get(k) for k in target.previous})
+
+
 def target_id(target: Target) -> int:
     assert target.id is not None, "a target is written only after it has an id"
     return target.id
@@ -65,6 +70,9 @@ class ChunkWriter:
         self.job = job
         self.channel = channel
         self.import_tag = import_tag
+        # The chunk's import tags the 30-limit dropped, per customer ([tag id, added at]): the
+        # journal keeps them so undo can put them back (R2.16).
+        self.dropped: dict[int, list[list[Any]]] = {}
 
     def prepare(self, result: ChunkResult) -> None:
         """Work done ahead of the chunk's transaction (in the write pipeline, by the main
@@ -72,6 +80,7 @@ class ChunkWriter:
 
     def write(self, result: ChunkResult, lease: jobs.Lease) -> None:
         now = self._now(result)
+        self.dropped = {}
         with transaction.atomic():
             self._begin()
             self._create(result.new_targets, now)

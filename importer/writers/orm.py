@@ -15,7 +15,14 @@ from crm.models.profile_keys import BUILTIN_FIELDS
 from importer.mapping import MappedRow
 from importer.models import ImportFailure, ImportJournal
 from importer.resolve import Target
-from importer.writers.base import CUSTOMER_FIELDS, ChunkWriter, cell_text, jsonable, target_id
+from importer.writers.base import (
+    CUSTOMER_FIELDS,
+    ChunkWriter,
+    cell_text,
+    jsonable,
+    target_id,
+    written_values,
+)
 
 
 class OrmWriter(ChunkWriter):
@@ -111,7 +118,12 @@ class OrmWriter(ChunkWriter):
                 .order_by("-added_at", "-id")
                 .values_list("id", flat=True)[CustomerImportTag.MAX_PER_CUSTOMER :]
             )
-            CustomerImportTag.objects.filter(id__in=list(ids)).delete()
+            dropped = CustomerImportTag.objects.filter(id__in=list(ids))
+            self.dropped[customer_id] = [
+                [tag_id, added_at.isoformat()]
+                for tag_id, added_at in dropped.values_list("import_tag_id", "added_at")
+            ]
+            dropped.delete()
 
     def _journal(self, targets: Sequence[Target]) -> tuple[int, int]:
         ids = [t.id for t in targets]
@@ -131,16 +143,21 @@ class OrmWriter(ChunkWriter):
                         customer_id=target_id(t),
                         created=t.new,
                         previous=None if t.new else jsonable(t.previous),
+                        written=None if t.new else written_values(t),
+                        dropped_tags=self.dropped.get(target_id(t)),
                     )
                 )
-            elif not entry.created and t.previous:
+            elif not entry.created and (t.previous or t.id in self.dropped):
                 before = entry.previous or {}
                 extra = {k: v for k, v in jsonable(t.previous).items() if k not in before}
-                if extra:
-                    entry.previous = {**before, **extra}
-                    grown.append(entry)
+                entry.previous = {**before, **extra}
+                # The last value written wins: a customer met again in a later row.
+                entry.written = {**(entry.written or {}), **written_values(t)}
+                if t.id in self.dropped:
+                    entry.dropped_tags = [*(entry.dropped_tags or []), *self.dropped[t.id]]
+                grown.append(entry)
         ImportJournal.objects.bulk_create(fresh)
         if grown:
-            ImportJournal.objects.bulk_update(grown, ["previous"])
+            ImportJournal.objects.bulk_update(grown, ["previous", "written", "dropped_tags"])
         created = sum(1 for j in fresh if j.created)
         return created, len(fresh) - created

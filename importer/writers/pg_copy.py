@@ -27,7 +27,14 @@ from importer.apply import ChunkResult
 from importer.mapping import MappedRow
 from importer.models import ImportFailure, ImportJournal
 from importer.resolve import Target, text_array
-from importer.writers.base import CUSTOMER_FIELDS, ChunkWriter, cell_text, jsonable, target_id
+from importer.writers.base import (
+    CUSTOMER_FIELDS,
+    ChunkWriter,
+    cell_text,
+    jsonable,
+    target_id,
+    written_values,
+)
 
 _json_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -337,13 +344,19 @@ class CopyWriter(ChunkWriter):
                     f"  FROM {table} WHERE customer_id IN ("
                     f"    SELECT customer_id FROM {table} WHERE customer_id = ANY(%s::bigint[])"
                     "     GROUP BY customer_id HAVING count(*) > %s)"
-                    ") old WHERE t.id = old.id AND old.rn > %s",
+                    ") old WHERE t.id = old.id AND old.rn > %s"
+                    " RETURNING t.customer_id, t.import_tag_id, t.added_at",
                     [
                         _bigint_array(gained),
                         CustomerImportTag.MAX_PER_CUSTOMER,
                         CustomerImportTag.MAX_PER_CUSTOMER,
                     ],
                 )
+                # Kept in the journal: undo puts them back (R2.16).
+                for customer_id, dropped_tag, added_at in cursor.fetchall():
+                    self.dropped.setdefault(customer_id, []).append(
+                        [dropped_tag, added_at.isoformat()]
+                    )
 
     def _tag_existing(self, cursor: Any, ids: list[int], now: datetime) -> list[int]:
         """The import tag on existing customers; returns those that gained it. A customer that
@@ -384,22 +397,36 @@ class CopyWriter(ChunkWriter):
                 known = dict(cursor.fetchall())
                 fresh = [t for t in old if t.id not in known]
                 head = f"{self.channel.pk}\t{self.job.pk}\t"
+                dropped, null = self.dropped, "\\N"
                 _copy_text(
-                    f"COPY {table} (channel_id, job_id, customer_id, created, previous) FROM STDIN",
+                    f"COPY {table} (channel_id, job_id, customer_id, created, previous, written,"
+                    " dropped_tags) FROM STDIN",
                     [
-                        f"{head}{t.id}\tf\t{_copy_json(jsonable(t.previous)) if t.previous else '{}'}\n"
+                        f"{head}{t.id}\tf\t{_copy_json(jsonable(t.previous)) if t.previous else '{}'}"
+                        f"\t{_copy_json(written_values(t)) if t.previous else '{}'}"
+                        f"\t{_copy_json(dropped[t.id]) if t.id in dropped else null}\n"
                         for t in fresh
                     ],
                 )
-                grown = [t for t in old if t.previous and known.get(t.id) is False]
+                grown = [
+                    t for t in old if (t.previous or t.id in dropped) and known.get(t.id) is False
+                ]
                 if grown:
+                    # The earlier value of a key stays the first one; the written one is the
+                    # last (a customer met again in a later row).
                     cursor.execute(
-                        f"UPDATE {table} AS j SET previous = u.prev::jsonb || j.previous"
-                        " FROM unnest(%s::bigint[], %s::text[]) AS u(id, prev)"
+                        f"UPDATE {table} AS j SET previous = u.prev::jsonb || j.previous,"
+                        " written = coalesce(j.written, '{}'::jsonb) || u.written::jsonb,"
+                        " dropped_tags = CASE WHEN u.dropped IS NULL THEN j.dropped_tags"
+                        " ELSE coalesce(j.dropped_tags, '[]'::jsonb) || u.dropped::jsonb END"
+                        " FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[])"
+                        " AS u(id, prev, written, dropped)"
                         " WHERE j.job_id = %s AND j.customer_id = u.id AND j.previous IS NOT NULL",
                         [
                             [t.id for t in grown],
                             [_dumps(jsonable(t.previous)) for t in grown],
+                            [_dumps(written_values(t)) for t in grown],
+                            [_dumps(dropped[t.id]) if t.id in dropped else None for t in grown],
                             self.job.pk,
                         ],
                     )

@@ -131,8 +131,8 @@ def test_import_wizard_end_to_end(
     shot("05-settings")
     page.get_by_role("button", name="Next: confirm").click()
 
-    # 6 Confirm: it cannot be undone.
-    expect(page.locator("#cannot-undo")).to_contain_text("An import cannot be undone.")
+    # 6 Confirm: it can be undone for 30 days (R2.16).
+    expect(page.locator("#can-undo")).to_contain_text("This import can be undone for 30 days.")
     shot("06-confirm")
     page.get_by_role("button", name="Start the import").click()
 

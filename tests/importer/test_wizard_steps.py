@@ -270,7 +270,7 @@ def test_r2_11_r2_12_r2_16_settings_confirm_and_the_result(
     )
     assert response.url == url("confirm", channel, job)
     confirm = client.get(response.url).content.decode()
-    assert "An import cannot be undone." in confirm and "5월 행사" in confirm
+    assert "This import can be undone for 30 days." in confirm and "5월 행사" in confirm
     started = client.post(url("confirm", channel, job))
     assert started.url == url("job", channel, job)
     result = client.get(started.url).content.decode()

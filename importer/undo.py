@@ -267,17 +267,6 @@ def _entries(job: ImportJob, after: int) -> Iterator[list[ImportJournal]]:
         after = chunk[-1].customer_id
 
 
-def _unifications(job: ImportJob) -> int:
-    """Leads the import unified into members (R2.7): they stay unified."""
-    return ActivityLog.objects.filter(
-        channel_id=job.channel_id,
-        action=ActivityLog.Action.CUSTOMER_UNIFY,
-        via=ActivityLog.Via.IMPORT,
-        created_at__gte=job.started_at,
-        created_at__lte=job.finished_at,
-    ).count()
-
-
 # --- the dry run ----------------------------------------------------------------------------------
 @dataclass
 class UndoPreview:
@@ -317,7 +306,7 @@ def undo_preview(job: ImportJob, *, samples: int = 10) -> UndoPreview:
         preview.kept += len(plan.kept)
         room = samples - len(preview.kept_samples)
         preview.kept_samples.extend(plan.kept[: max(room, 0)])
-    preview.unifications = _unifications(job)
+    preview.unifications = job.unified  # leads it unified into members (R2.7): they stay
     return preview
 
 

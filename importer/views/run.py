@@ -23,8 +23,8 @@ from importer.jobs import ImportLocked, active_import
 from importer.models import ImportJob, ImportStatus
 from importer.services import import_cancel, import_configure, import_start
 from importer.templates_download import TEMPLATES, template_csv, template_xlsx
-from importer.views.common import channel_job, import_channel, page
 from importer.undo import mark_undo_states
+from importer.views.common import channel_job, import_channel, page
 from importer.wizard import (
     draft_step,
     drafts_of,

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('importer', '0005_job_runtime'),
+        ('importer', '0006_import_unified'),
     ]
 
     operations = [

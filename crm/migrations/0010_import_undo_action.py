@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0008_job_runtime'),
+        ('crm', '0009_block_follow'),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('importer', '0006_import_unified'),
+        ('importer', '0008_check_heartbeat_unread'),
     ]
 
     operations = [

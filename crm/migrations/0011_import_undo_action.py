@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0009_block_follow'),
+        ('crm', '0010_channel_in_link_uniques'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0010_channel_in_link_uniques'),
+        ('crm', '0011_contacts_at_scale'),
     ]
 
     operations = [

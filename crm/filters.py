@@ -13,7 +13,7 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import BigIntegerField, Q, QuerySet, Value
+from django.db.models import BigIntegerField, Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -255,19 +255,21 @@ class CustomerFilter(django_filters.FilterSet):
         return queryset.filter(member_id__isnull=value == CustomerType.LEAD)
 
     def filter_tag(self, queryset: QuerySet[Customer], name: str, value: Tag) -> QuerySet[Customer]:
-        # A join on the (channel, tag, customer) index, not ``id IN (…)``: PostgreSQL walks the
-        # tag's customers in id order (the list's order) and stops at the page (issue 15).
-        return queryset.filter(customer_tags__channel_id=value.channel_id, customer_tags__tag=value)
+        # EXISTS on the link's (channel, customer, tag) unique index: one probe per customer the
+        # list looks at (the tag's ids lead the walk, see ``driver``), never the whole tag.
+        tagged = CustomerTag.objects.filter(
+            channel_id=value.channel_id, customer_id=OuterRef("pk"), tag=value
+        )
+        return queryset.filter(Exists(tagged))
 
     def filter_import_tag(
         self, queryset: QuerySet[Customer], name: str, value: ImportTag
     ) -> QuerySet[Customer]:
-        # As filter_tag: a join on (channel, import tag, customer); a customer has an import tag
-        # once (unique), so the join never repeats a customer (R2.21).
-        return queryset.filter(
-            customer_import_tags__channel_id=value.channel_id,
-            customer_import_tags__import_tag=value,
+        # As filter_tag, on the import-tag link (R2.21).
+        tagged = CustomerImportTag.objects.filter(
+            channel_id=value.channel_id, customer_id=OuterRef("pk"), import_tag=value
         )
+        return queryset.filter(Exists(tagged))
 
     def filter_unsubscribe(
         self, queryset: QuerySet[Customer], name: str, value: str

@@ -12,6 +12,7 @@ from django.db import connections
 from django.db.models import QuerySet, Sum
 from guardian.shortcuts import get_objects_for_user
 
+from crm.db import ID_ARRAY
 from crm.models import Channel, Customer, DeletionJob, MuDelta, ProfileKey
 from crm.models.profile_keys import BUILTIN_FIELDS
 
@@ -118,6 +119,14 @@ def driver_batches(
             batch = min(2 * batch, 50_000)
 
 
+def _among(queryset: QuerySet[Customer], ids: list[int]) -> QuerySet[Customer]:
+    """``queryset`` narrowed to ``ids``, sent as one bigint[] parameter (crm.db.ID_ARRAY) rather
+    than thousands of placeholders Django would compile and bind one by one."""
+    if connections[queryset.db].vendor != "postgresql":
+        return queryset.filter(pk__in=ids)
+    return queryset.extra(where=[f'"crm_customer"."id" = ANY({ID_ARRAY})'], params=[ids])
+
+
 def contacts_count(
     channel: Channel,
     queryset: QuerySet[Customer],
@@ -136,11 +145,14 @@ def contacts_count(
         return ContactsCount(channel_mu(channel), exact=True)
     bound = COUNT_BOUND if bound is None else bound
     if driver is not None:
-        counted = 0
-        for ids in driver_batches(driver, newest_first=True, beyond=None, batch=bound + 1):
-            counted += queryset.filter(pk__in=ids).count()
-            if counted > bound:
+        counted, beyond = 0, None
+        while counted <= bound:  # each batch asks for as many ids as matches are missing
+            wanted = bound + 1 - counted
+            ids = next(driver_batches(driver, newest_first=True, beyond=beyond, batch=wanted), [])
+            counted += _among(queryset, ids).count() if ids else 0
+            if len(ids) < wanted:
                 break
+            beyond = ids[-1]
     else:
         # Newest first, as the page itself reads them: the same index walk, stopped at the bound.
         counted = queryset.order_by("-id")[: bound + 1].count()
@@ -175,7 +187,7 @@ def _seek(
     for ids in driver_batches(
         driver, newest_first=newest_first, beyond=start, batch=max(4 * limit, 200)
     ):
-        by_id = {c.pk: c for c in queryset.filter(pk__in=ids)}
+        by_id = {c.pk: c for c in _among(queryset, ids)}
         rows += [by_id[i] for i in ids if i in by_id]
         if len(rows) >= limit:
             break

@@ -49,6 +49,7 @@ def choose(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
         title=gettext("Choose the file's encoding"),
         step="upload",
         job=job,
+        file=file_description(job),
         options=encoding_options(job),
         error=error,
         chosen=chosen,

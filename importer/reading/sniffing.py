@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import charset_normalizer
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from importer.reading.hangul import korean_score, utf8_could_be_cp949
 from importer.reading.table import FileRefused
@@ -45,16 +46,16 @@ KOREAN = ("cp949", "euc_kr", "johab", "iso2022_kr")  # decided by `hangul`, neve
 # What the manager may choose from when detection refuses (R2.3a): the encodings Excel and
 # older tools write in the markets the product sells to. Labels are for the choice page.
 CHOICES = {
-    "cp949": "Korean (CP949 / EUC-KR)",
-    "utf-8": "Unicode (UTF-8)",
-    "cp1252": "Western European (Windows-1252)",
-    "cp932": "Japanese (Shift_JIS)",
-    "euc_jp": "Japanese (EUC-JP)",
-    "gb18030": "Chinese Simplified (GB18030 / GBK)",
-    "big5": "Chinese Traditional (Big5)",
-    "cp1250": "Central European (Windows-1250)",
-    "cp1251": "Cyrillic (Windows-1251)",
-    "utf-16": "Unicode (UTF-16)",
+    "cp949": _("Korean (CP949 / EUC-KR)"),
+    "utf-8": _("Unicode (UTF-8)"),
+    "cp1252": _("Western European (Windows-1252)"),
+    "cp932": _("Japanese (Shift_JIS)"),
+    "euc_jp": _("Japanese (EUC-JP)"),
+    "gb18030": _("Chinese Simplified (GB18030 / GBK)"),
+    "big5": _("Chinese Traditional (Big5)"),
+    "cp1250": _("Central European (Windows-1250)"),
+    "cp1251": _("Cyrillic (Windows-1251)"),
+    "utf-16": _("Unicode (UTF-16)"),
 }
 MAX_CHOICES = 6
 # Other encodings charset-normalizer may rank first that real files are saved in; the DOS code
@@ -67,48 +68,30 @@ ALSO_OFFERED = frozenset(
 )
 LABELS = {
     **CHOICES,
-    "utf-8-sig": "Unicode (UTF-8 with BOM)",
-    "utf-32": "Unicode (UTF-32)",
-    "euc_kr": "Korean (EUC-KR)",
-    "shift_jis": "Japanese (Shift_JIS, JIS X 0208)",
-    "shift_jis_2004": "Japanese (Shift_JIS-2004)",
-    "euc_jis_2004": "Japanese (EUC-JIS-2004)",
-    "iso2022_jp": "Japanese (ISO-2022-JP)",
-    "gb2312": "Chinese Simplified (GB2312)",
-    "big5hkscs": "Chinese Traditional (Big5-HKSCS)",
-    "cp1253": "Greek (Windows-1253)",
-    "cp1254": "Turkish (Windows-1254)",
-    "cp1255": "Hebrew (Windows-1255)",
-    "cp1256": "Arabic (Windows-1256)",
-    "cp1257": "Baltic (Windows-1257)",
-    "cp1258": "Vietnamese (Windows-1258)",
-    "cp874": "Thai (Windows-874)",
-    "tis-620": "Thai (TIS-620)",
-    "cp866": "Cyrillic (DOS 866)",
-    "koi8-r": "Russian (KOI8-R)",
-    "koi8-u": "Ukrainian (KOI8-U)",
-    "mac-cyrillic": "Cyrillic (Mac)",
-    "mac-roman": "Western European (Mac)",
-    **{
-        f"iso8859-{n}": f"{region} (ISO-8859-{n})"
-        for n, region in [
-            (1, "Western European"),
-            (2, "Central European"),
-            (3, "South European"),
-            (4, "North European"),
-            (5, "Cyrillic"),
-            (6, "Arabic"),
-            (7, "Greek"),
-            (8, "Hebrew"),
-            (9, "Turkish"),
-            (10, "Nordic"),
-            (11, "Thai"),
-            (13, "Baltic"),
-            (14, "Celtic"),
-            (15, "Western European"),
-            (16, "South-Eastern European"),
-        ]
-    },
+    "utf-8-sig": _("Unicode (UTF-8 with BOM)"),
+    "utf-32": _("Unicode (UTF-32)"),
+    "euc_kr": _("Korean (EUC-KR)"),
+    "cp1253": _("Greek (Windows-1253)"),
+    "cp1254": _("Turkish (Windows-1254)"),
+    "cp1255": _("Hebrew (Windows-1255)"),
+    "cp1256": _("Arabic (Windows-1256)"),
+    "cp1257": _("Baltic (Windows-1257)"),
+    "cp1258": _("Vietnamese (Windows-1258)"),
+    "cp874": _("Thai (Windows-874)"),
+    # The rarer ones by their standard names, the same in every language.
+    "shift_jis": "Shift_JIS (JIS X 0208)",
+    "shift_jis_2004": "Shift_JIS-2004",
+    "euc_jis_2004": "EUC-JIS-2004",
+    "iso2022_jp": "ISO-2022-JP",
+    "gb2312": "GB2312",
+    "big5hkscs": "Big5-HKSCS",
+    "tis-620": "TIS-620",
+    "cp866": "DOS 866",
+    "koi8-r": "KOI8-R",
+    "koi8-u": "KOI8-U",
+    "mac-cyrillic": "Mac Cyrillic",
+    "mac-roman": "Mac Roman",
+    **{f"iso8859-{n}": f"ISO-8859-{n}" for n in range(1, 17)},
 }
 
 
@@ -157,7 +140,7 @@ def encoding_label(name: str) -> str:
         canonical = encoding_name(name)
     except ValueError:
         return name
-    return LABELS.get(canonical, canonical)
+    return str(LABELS.get(canonical, canonical))
 
 
 def refuse_known_binary(head: bytes) -> None:

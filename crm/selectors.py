@@ -76,8 +76,8 @@ def channel_mu_counted(channel: Channel) -> int:
     return contacts(channel).count()
 
 
-# A filtered or searched list counts exactly up to this many customers: beyond it "10,000+".
-COUNT_BOUND = 10_000
+# A filtered or searched list counts exactly up to this many customers: beyond it "1,000+".
+COUNT_BOUND = 1_000
 
 
 @dataclass(frozen=True)

@@ -141,6 +141,9 @@ def build_channel(
         analyze_changed(
             {"crm_customer": rows, "importer_importjournal": rows, "crm_customerimporttag": rows}
         )
+        # Tags and chats are written a few at a time over a channel's life (API, managers), so
+        # autovacuum has long analysed them: as it would have.
+        analyze_changed({"crm_customertag": rows, "crm_chat": rows})
         built.import_tags.append(name)
         built.customers += rows
         first = last + 1

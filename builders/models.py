@@ -6,16 +6,17 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from crm.models import LeasedJob
 
 
 class Platform(models.TextChoices):
-    CAFE24 = "cafe24", "Cafe24"
-    SHOPIFY = "shopify", "Shopify"
-    MAKESHOP = "makeshop", "MakeShop"
-    SHOPBY = "shopby", "Shopby"
-    IMWEB = "imweb", "imweb"
+    CAFE24 = "cafe24", _("Cafe24")
+    SHOPIFY = "shopify", _("Shopify")
+    MAKESHOP = "makeshop", _("MakeShop")
+    SHOPBY = "shopby", _("Shopby")
+    IMWEB = "imweb", _("imweb")
 
 
 def new_webhook_token() -> str:
@@ -34,22 +35,29 @@ class BuilderInstallation(models.Model):
     """
 
     channel = models.ForeignKey(
-        "crm.Channel", on_delete=models.CASCADE, related_name="builder_installations"
+        "crm.Channel",
+        on_delete=models.CASCADE,
+        related_name="builder_installations",
+        verbose_name=_("channel"),
     )
-    platform = models.CharField(max_length=16, choices=Platform.choices)
+    platform = models.CharField(max_length=16, choices=Platform.choices, verbose_name=_("platform"))
     # The builder's id of the site: Shopify shop domain (x.myshopify.com), Cafe24 mall_id,
     # Shopby mallNo, imweb site code, MakeShop shop id. Events for another shop change nothing.
-    shop_id = models.CharField(max_length=255)
-    webhook_token = models.CharField(max_length=64, default=new_webhook_token)
-    webhook_secret = models.CharField(max_length=255, blank=True)
-    access_token = models.CharField(max_length=512, blank=True)
+    shop_id = models.CharField(max_length=255, verbose_name=_("shop id"))
+    webhook_token = models.CharField(
+        max_length=64, default=new_webhook_token, verbose_name=_("webhook token")
+    )
+    webhook_secret = models.CharField(max_length=255, blank=True, verbose_name=_("webhook secret"))
+    access_token = models.CharField(max_length=512, blank=True, verbose_name=_("access token"))
     # Blank: the builder's real API; set (http://127.0.0.1:…) by tests and staging fakes.
-    api_base_url = models.CharField(max_length=255, blank=True)
-    installed_at = models.DateTimeField()
-    active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    api_base_url = models.CharField(max_length=255, blank=True, verbose_name=_("api base url"))
+    installed_at = models.DateTimeField(verbose_name=_("installed at"))
+    active = models.BooleanField(default=True, verbose_name=_("active"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("builder installation")
+        verbose_name_plural = _("builder installations")
         ordering = ["channel", "platform"]
         constraints = [
             models.UniqueConstraint(
@@ -69,17 +77,26 @@ class WebhookReceipt(models.Model):
     (``X-Shopify-Webhook-Id``, or a digest of the body where the builder sends no id) finds
     its receipt and changes nothing."""
 
-    channel = models.ForeignKey("crm.Channel", on_delete=models.CASCADE, related_name="+")
-    installation = models.ForeignKey(
-        BuilderInstallation, on_delete=models.CASCADE, related_name="receipts"
+    channel = models.ForeignKey(
+        "crm.Channel", on_delete=models.CASCADE, related_name="+", verbose_name=_("channel")
     )
-    event_id = models.CharField(max_length=255)
-    topic = models.CharField(max_length=64)
-    outcome = models.CharField(max_length=32)  # deleted, not_found, ignored, recorded, …
-    detail = models.JSONField(default=dict, blank=True)
-    received_at = models.DateTimeField(auto_now_add=True)
+    installation = models.ForeignKey(
+        BuilderInstallation,
+        on_delete=models.CASCADE,
+        related_name="receipts",
+        verbose_name=_("installation"),
+    )
+    event_id = models.CharField(max_length=255, verbose_name=_("event id"))
+    topic = models.CharField(max_length=64, verbose_name=_("topic"))
+    outcome = models.CharField(
+        max_length=32, verbose_name=_("outcome")
+    )  # deleted, not_found, ignored, recorded, …
+    detail = models.JSONField(default=dict, blank=True, verbose_name=_("detail"))
+    received_at = models.DateTimeField(auto_now_add=True, verbose_name=_("received at"))
 
     class Meta:
+        verbose_name = _("webhook receipt")
+        verbose_name_plural = _("webhook receipts")
         ordering = ["-received_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -93,12 +110,12 @@ class WebhookReceipt(models.Model):
 
 
 class PullStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    FETCHING = "fetching", "Fetching pages"
-    IMPORTING = "importing", "Importing"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
+    QUEUED = "queued", _("Queued")
+    FETCHING = "fetching", _("Fetching pages")
+    IMPORTING = "importing", _("Importing")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 ACTIVE_PULL_STATUSES = (PullStatus.QUEUED, PullStatus.FETCHING, PullStatus.IMPORTING)
@@ -109,26 +126,50 @@ class BuilderPull(LeasedJob):
     and then imported as a member import job (R5.1): the job holds the counts, the failure log
     and the import's progress; this row holds the fetch's."""
 
-    channel = models.ForeignKey("crm.Channel", on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey(
+        "crm.Channel", on_delete=models.CASCADE, related_name="+", verbose_name=_("channel")
+    )
     installation = models.ForeignKey(
-        BuilderInstallation, on_delete=models.CASCADE, related_name="pulls"
+        BuilderInstallation,
+        on_delete=models.CASCADE,
+        related_name="pulls",
+        verbose_name=_("installation"),
     )
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("requested by"),
     )
-    status = models.CharField(max_length=16, choices=PullStatus.choices, default=PullStatus.QUEUED)
-    pages = models.PositiveIntegerField(default=0)
-    fetched = models.PositiveIntegerField(default=0)
-    retries = models.PositiveIntegerField(default=0)  # HTTP attempts that failed and were retried
+    status = models.CharField(
+        max_length=16,
+        choices=PullStatus.choices,
+        default=PullStatus.QUEUED,
+        verbose_name=_("status"),
+    )
+    pages = models.PositiveIntegerField(default=0, verbose_name=_("pages"))
+    fetched = models.PositiveIntegerField(default=0, verbose_name=_("fetched"))
+    retries = models.PositiveIntegerField(
+        default=0, verbose_name=_("retries")
+    )  # HTTP attempts that failed and were retried
     import_job = models.ForeignKey(
-        "importer.ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "importer.ImportJob",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("import job"),
     )
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     class Meta:
+        verbose_name = _("builder pull")
+        verbose_name_plural = _("builder pulls")
         ordering = ["-created_at", "-id"]
         constraints = [
             # One pull at a time per channel and builder, held by the database.

@@ -11,4 +11,4 @@ class ImporterConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from importer import journal, tasks  # noqa: F401  (journal receivers connected; tasks registered)
+        from importer import journal, tasks, timeline  # noqa: F401  (receivers, tasks, timeline source)

@@ -4,33 +4,34 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from crm.models import LeasedJob
 
 
 class ImportKind(models.TextChoices):
-    MEMBER = "member", "Members"
-    LEAD = "lead", "Leads"
+    MEMBER = "member", _("Members")
+    LEAD = "lead", _("Leads")
 
 
 class Identity(models.TextChoices):
-    MEMBER_ID = "memberId", "memberId"
-    EMAIL = "email", "Email"
-    MOBILE = "mobileNumber", "Mobile number"
+    MEMBER_ID = "memberId", _("memberId")
+    EMAIL = "email", _("Email")
+    MOBILE = "mobileNumber", _("Mobile number")
 
 
 class EmptyPolicy(models.TextChoices):
-    KEEP = "keep", "Keep existing data"
-    CLEAR = "clear", "Clear existing data"
+    KEEP = "keep", _("Keep existing data")
+    CLEAR = "clear", _("Clear existing data")
 
 
 class ImportStatus(models.TextChoices):
-    DRAFT = "draft", "Being prepared"
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
+    DRAFT = "draft", _("Being prepared")
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 ACTIVE_STATUSES = (ImportStatus.QUEUED, ImportStatus.RUNNING)
@@ -39,67 +40,101 @@ ACTIVE_STATUSES = (ImportStatus.QUEUED, ImportStatus.RUNNING)
 class ImportJob(LeasedJob):
     """One import of one file into one channel (R2.19), from upload to its counts."""
 
-    channel = models.ForeignKey("crm.Channel", on_delete=models.CASCADE, related_name="imports")
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    channel = models.ForeignKey(
+        "crm.Channel", on_delete=models.CASCADE, related_name="imports", verbose_name=_("channel")
     )
-    origin = models.CharField(max_length=32, default="web")  # web, command, builder:<platform>
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    origin = models.CharField(
+        max_length=32, default="web", verbose_name=_("origin")
+    )  # web, command, builder:<platform>
     # The stored upload, relative to MEDIA_ROOT; removed when the job ends.
-    source_path = models.CharField(max_length=500, blank=True)
-    filename = models.CharField(max_length=255)
-    file_format = models.CharField(max_length=8, blank=True)
-    encoding = models.CharField(max_length=16, blank=True)
-    kind = models.CharField(max_length=8, choices=ImportKind.choices)
-    identity = models.CharField(max_length=16, choices=Identity.choices)
-    headers = models.JSONField(default=list, blank=True)  # the file's headers, in file order
-    mapping = models.JSONField(default=dict, blank=True)  # header -> profile key, "" = skip
+    source_path = models.CharField(max_length=500, blank=True, verbose_name=_("source path"))
+    filename = models.CharField(max_length=255, verbose_name=_("filename"))
+    file_format = models.CharField(max_length=8, blank=True, verbose_name=_("file format"))
+    encoding = models.CharField(max_length=16, blank=True, verbose_name=_("encoding"))
+    kind = models.CharField(max_length=8, choices=ImportKind.choices, verbose_name=_("kind"))
+    identity = models.CharField(max_length=16, choices=Identity.choices, verbose_name=_("identity"))
+    headers = models.JSONField(
+        default=list, blank=True, verbose_name=_("headers")
+    )  # the file's headers, in file order
+    mapping = models.JSONField(
+        default=dict, blank=True, verbose_name=_("mapping")
+    )  # header -> profile key, "" = skip
     # R2.13a: the country national phone numbers are read in (the channel's, when the job was
     # made); "" when the manager turned it off for this import (they then fail their row).
-    phone_region = models.CharField(max_length=2, blank=True, default="")
+    phone_region = models.CharField(
+        max_length=2, blank=True, default="", verbose_name=_("phone region")
+    )
     empty_policy = models.CharField(
-        max_length=8, choices=EmptyPolicy.choices, default=EmptyPolicy.KEEP
+        max_length=8,
+        choices=EmptyPolicy.choices,
+        default=EmptyPolicy.KEEP,
+        verbose_name=_("empty policy"),
     )
-    tag = models.CharField(max_length=512, blank=True)
+    tag = models.CharField(max_length=512, blank=True, verbose_name=_("tag"))
     status = models.CharField(
-        max_length=16, choices=ImportStatus.choices, default=ImportStatus.DRAFT
+        max_length=16,
+        choices=ImportStatus.choices,
+        default=ImportStatus.DRAFT,
+        verbose_name=_("status"),
     )
-    error = models.TextField(blank=True)
+    error = models.TextField(blank=True, verbose_name=_("error"))
 
-    rows_total = models.PositiveIntegerField(null=True, blank=True)
-    rows_done = models.PositiveIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("rows total"))
+    rows_done = models.PositiveIntegerField(default=0, verbose_name=_("rows done"))
     # The spreadsheet row number of the last row whose writes are committed: a resumed run
     # starts after it (R2.17: a dead worker does not lose or repeat work).
-    position = models.PositiveIntegerField(default=1)
-    created = models.PositiveIntegerField(default=0)
-    updated = models.PositiveIntegerField(default=0)
-    failed = models.PositiveIntegerField(default=0)
+    position = models.PositiveIntegerField(default=1, verbose_name=_("position"))
+    created = models.PositiveIntegerField(default=0, verbose_name=_("created"))
+    updated = models.PositiveIntegerField(default=0, verbose_name=_("updated"))
+    failed = models.PositiveIntegerField(default=0, verbose_name=_("failed"))
     # R2.14/R2.7: leads unified into the imported members at once, and leads that have booted,
     # unified when they log in as the member.
-    unified = models.PositiveIntegerField(default=0)
-    unify_later = models.PositiveIntegerField(default=0)
+    unified = models.PositiveIntegerField(default=0, verbose_name=_("unified"))
+    unify_later = models.PositiveIntegerField(default=0, verbose_name=_("unify later"))
 
     # R2.16: an undo is a line of the import log too (one job at a time per channel): the import
     # it undoes, and what it did (``created``/``updated``/``failed`` stay an import's counts).
     undoes = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="undos"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="undos",
+        verbose_name=_("undoes"),
     )
-    deleted = models.PositiveIntegerField(default=0)
-    restored = models.PositiveIntegerField(default=0)
-    kept = models.PositiveIntegerField(default=0)
+    deleted = models.PositiveIntegerField(default=0, verbose_name=_("deleted"))
+    restored = models.PositiveIntegerField(default=0, verbose_name=_("restored"))
+    kept = models.PositiveIntegerField(default=0, verbose_name=_("kept"))
     # The first values an undo left as changed after the import: customer, key, the import's
     # value, the value kept (the count is ``kept``).
-    kept_samples = models.JSONField(default=list, blank=True)
+    kept_samples = models.JSONField(default=list, blank=True, verbose_name=_("kept samples"))
 
-    failure_log_csv = models.CharField(max_length=500, blank=True)
-    failure_log_xlsx = models.CharField(max_length=500, blank=True)
-    failure_log_expires_at = models.DateTimeField(null=True, blank=True)
+    failure_log_csv = models.CharField(
+        max_length=500, blank=True, verbose_name=_("failure log csv")
+    )
+    failure_log_xlsx = models.CharField(
+        max_length=500, blank=True, verbose_name=_("failure log xlsx")
+    )
+    failure_log_expires_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("failure log expires at")
+    )
 
-    created_at = models.DateTimeField(auto_now_add=True)
-    queued_at = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    queued_at = models.DateTimeField(null=True, blank=True, verbose_name=_("queued at"))
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
         ordering = ["-created_at", "-id"]
         constraints = [
             # R2.17: one import at a time per channel, held by the database itself, so it holds
@@ -132,14 +167,22 @@ class ImportJob(LeasedJob):
 class ImportFailure(models.Model):
     """A failed row (R2.15), committed with its chunk so a resumed import logs it once."""
 
-    channel = models.ForeignKey("crm.Channel", on_delete=models.CASCADE, related_name="+")
-    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="failures")
-    row_number = models.PositiveIntegerField()
-    columns = models.JSONField(default=list)  # profile keys at fault
-    reasons = models.JSONField(default=list)
-    values = models.JSONField(default=list)  # the row's original cells, in file column order
+    channel = models.ForeignKey(
+        "crm.Channel", on_delete=models.CASCADE, related_name="+", verbose_name=_("channel")
+    )
+    job = models.ForeignKey(
+        ImportJob, on_delete=models.CASCADE, related_name="failures", verbose_name=_("import")
+    )
+    row_number = models.PositiveIntegerField(verbose_name=_("row number"))
+    columns = models.JSONField(default=list, verbose_name=_("columns"))  # profile keys at fault
+    reasons = models.JSONField(default=list, verbose_name=_("reasons"))
+    values = models.JSONField(
+        default=list, verbose_name=_("values")
+    )  # the row's original cells, in file column order
 
     class Meta:
+        verbose_name = _("import failure")
+        verbose_name_plural = _("import failures")
         ordering = ["row_number"]
         constraints = [
             models.UniqueConstraint(fields=["job", "row_number"], name="import_failure_row_unique"),
@@ -166,6 +209,7 @@ class ImportJournal(models.Model):
         related_name="+",
         db_index=False,
         db_constraint=False,
+        verbose_name=_("channel"),
     )
     job = models.ForeignKey(
         ImportJob,
@@ -173,17 +217,20 @@ class ImportJournal(models.Model):
         related_name="journal",
         db_index=False,
         db_constraint=False,
+        verbose_name=_("import"),
     )
-    customer_id = models.BigIntegerField()
-    created = models.BooleanField()
-    previous = models.JSONField(null=True, blank=True)
+    customer_id = models.BigIntegerField(verbose_name=_("customer ID"))
+    created = models.BooleanField(verbose_name=_("created"))
+    previous = models.JSONField(null=True, blank=True, verbose_name=_("previous"))
     # R2.16: the value the import left in each key of ``previous`` (undo restores a key only
     # where the customer still has it), and the import tags the 30-limit dropped
     # ([[import tag id, added at], …]). NULL in journals written before undo existed.
-    written = models.JSONField(null=True, blank=True)
-    dropped_tags = models.JSONField(null=True, blank=True)
+    written = models.JSONField(null=True, blank=True, verbose_name=_("written"))
+    dropped_tags = models.JSONField(null=True, blank=True, verbose_name=_("dropped tags"))
 
     class Meta:
+        verbose_name = _("import journal")
+        verbose_name_plural = _("import journals")
         constraints = [
             # The channel in every unique (SPEC §10), last: the index still serves an import's
             # journal and a customer's entry in it.
@@ -199,22 +246,35 @@ class ImportJournal(models.Model):
 class MappingTemplate(models.Model):
     """A saved mapping (beyond R2.8), offered again for a file with the same headers."""
 
-    channel = models.ForeignKey("crm.Channel", on_delete=models.CASCADE, related_name="+")
-    name = models.CharField(max_length=100)
-    kind = models.CharField(max_length=8, choices=ImportKind.choices)
-    identity = models.CharField(max_length=16, choices=Identity.choices)
-    headers = models.JSONField(default=list)  # in the order of the file it was saved from
+    channel = models.ForeignKey(
+        "crm.Channel", on_delete=models.CASCADE, related_name="+", verbose_name=_("channel")
+    )
+    name = models.CharField(max_length=100, verbose_name=_("name"))
+    kind = models.CharField(max_length=8, choices=ImportKind.choices, verbose_name=_("kind"))
+    identity = models.CharField(max_length=16, choices=Identity.choices, verbose_name=_("identity"))
+    headers = models.JSONField(
+        default=list, verbose_name=_("headers")
+    )  # in the order of the file it was saved from
     # The look-up of "a file with the same headers": a digest of the sorted header set, so
     # the same columns in another order find it too (the mapping is by header name).
-    headers_key = models.CharField(max_length=64)
-    mapping = models.JSONField(default=dict)  # header -> profile key, "" = don't import
+    headers_key = models.CharField(max_length=64, verbose_name=_("headers key"))
+    mapping = models.JSONField(
+        default=dict, verbose_name=_("mapping")
+    )  # header -> profile key, "" = don't import
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("mapping template")
+        verbose_name_plural = _("mapping templates")
         ordering = ["-updated_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["channel", "name"], name="mapping_template_name_unique")
@@ -226,10 +286,10 @@ class MappingTemplate(models.Model):
 
 
 class CheckStatus(models.TextChoices):
-    PENDING = "pending", "Waiting for a worker"
-    RUNNING = "running", "Checking"
-    DONE = "done", "Checked"
-    REFUSED = "refused", "File refused"
+    PENDING = "pending", _("Waiting for a worker")
+    RUNNING = "running", _("Checking")
+    DONE = "done", _("Checked")
+    REFUSED = "refused", _("File refused")
 
 
 class ImportCheck(models.Model):
@@ -239,34 +299,53 @@ class ImportCheck(models.Model):
     token is no longer the check's stops writing, like the import's lease (crm.jobs).
     """
 
-    channel = models.ForeignKey("crm.Channel", on_delete=models.CASCADE, related_name="+")
-    job = models.OneToOneField(ImportJob, on_delete=models.CASCADE, related_name="file_check")
-    token = models.UUIDField()
-    mapping = models.JSONField(default=dict)  # the mapping checked: another one needs a new check
-    phone_region = models.CharField(max_length=2, blank=True, default="")  # as checked
-    status = models.CharField(
-        max_length=16, choices=CheckStatus.choices, default=CheckStatus.PENDING
+    channel = models.ForeignKey(
+        "crm.Channel", on_delete=models.CASCADE, related_name="+", verbose_name=_("channel")
     )
-    error = models.TextField(blank=True)
-    rows_total = models.PositiveIntegerField(null=True, blank=True)
-    rows_done = models.PositiveIntegerField(default=0)
-    would_create = models.PositiveIntegerField(default=0)
-    would_update = models.PositiveIntegerField(default=0)
-    would_fail = models.PositiveIntegerField(default=0)  # rows
-    would_unify = models.PositiveIntegerField(default=0)  # leads unified into members at once
-    unify_later = models.PositiveIntegerField(default=0)  # booted leads: when they log in (R2.7)
+    job = models.OneToOneField(
+        ImportJob, on_delete=models.CASCADE, related_name="file_check", verbose_name=_("import")
+    )
+    token = models.UUIDField(verbose_name=_("token"))
+    mapping = models.JSONField(
+        default=dict, verbose_name=_("mapping")
+    )  # the mapping checked: another one needs a new check
+    phone_region = models.CharField(
+        max_length=2, blank=True, default="", verbose_name=_("phone region")
+    )  # as checked
+    status = models.CharField(
+        max_length=16,
+        choices=CheckStatus.choices,
+        default=CheckStatus.PENDING,
+        verbose_name=_("status"),
+    )
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    rows_total = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("rows total"))
+    rows_done = models.PositiveIntegerField(default=0, verbose_name=_("rows done"))
+    would_create = models.PositiveIntegerField(default=0, verbose_name=_("would create"))
+    would_update = models.PositiveIntegerField(default=0, verbose_name=_("would update"))
+    would_fail = models.PositiveIntegerField(default=0, verbose_name=_("would fail"))  # rows
+    would_unify = models.PositiveIntegerField(
+        default=0, verbose_name=_("would unify")
+    )  # leads unified into members at once
+    unify_later = models.PositiveIntegerField(
+        default=0, verbose_name=_("unify later")
+    )  # booted leads: when they log in (R2.7)
     # R2.6: new verified leads for contacts that only unverified leads have.
-    unverified_only = models.PositiveIntegerField(default=0)
-    mu_change = models.IntegerField(default=0)
-    failures_by_key = models.JSONField(default=dict)  # profile key ("" = the row) -> rows
-    samples = models.JSONField(default=list)  # the first failed rows: row, columns, reasons
+    unverified_only = models.PositiveIntegerField(default=0, verbose_name=_("unverified only"))
+    mu_change = models.IntegerField(default=0, verbose_name=_("mu change"))
+    failures_by_key = models.JSONField(
+        default=dict, verbose_name=_("failures by key")
+    )  # profile key ("" = the row) -> rows
+    samples = models.JSONField(
+        default=list, verbose_name=_("samples")
+    )  # the first failed rows: row, columns, reasons
     # R2.13a: phone cells read as national numbers of phone_region, and a few of them
     # ([cell as written, number stored]).
-    national_numbers = models.PositiveIntegerField(default=0)
-    national_samples = models.JSONField(default=list)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    national_numbers = models.PositiveIntegerField(default=0, verbose_name=_("national numbers"))
+    national_samples = models.JSONField(default=list, verbose_name=_("national samples"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     def __str__(self) -> str:
         return f"check of import {self.job_id} ({self.status})"

@@ -23,6 +23,7 @@ from crm.services.blocking import customers_unblock
 @admin.register(BlockedCustomer)
 class BlockedCustomerAdmin(ChannelScopedAdmin[BlockedCustomer]):
     view_perm = "view_customers"
+    list_title = _("Blocked customers")
 
     list_display = (
         "customer_link",

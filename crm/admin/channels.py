@@ -12,8 +12,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils.cache import add_never_cache_headers
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from crm import activity_text, display
 from crm.admin.scoping import ChannelScopedAdmin, holds
 from crm.models import ActivityLog, Channel, Membership
 from crm.models.channels import time_zone_names
@@ -64,6 +67,7 @@ class ChannelForm(forms.ModelForm):
 class ChannelAdmin(ChannelScopedAdmin[Channel]):
     channel_field = ""  # the channel is the row itself
     view_perm = "view_customers"
+    list_title = _("Channels")
     # The owner sets the channel's country and time zone; nothing else is edited here.
     change_perm = "manage_managers"
     # Channels are created by `manage.py create_channel` (it prints the API secret once).
@@ -149,11 +153,48 @@ class ChannelAdmin(ChannelScopedAdmin[Channel]):
 
 @admin.register(ActivityLog)
 class ActivityLogAdmin(ChannelScopedAdmin[ActivityLog]):
-    view_perm = "view_customers"
+    """The activity log as sentences (R11.4), filterable by action and manager."""
 
-    list_display = ("created_at", "channel", "actor", "action", "via", "count", "customer_id")
-    list_filter = ("channel", "action", "via")
+    view_perm = "view_customers"
+    list_title = _("Activity log")
+
+    list_display = ("when", "what", "via_label", "channel")
+    list_display_links = None
+    list_filter = ("channel", "action", "actor")
     list_select_related = ("channel", "actor")
-    fields = ("created_at", "channel", "actor", "action", "via", "count", "customer_id", "detail")
+    fields = ("when", "what", "via_label", "channel", "details")
     readonly_fields = fields
     show_full_result_count = False
+
+    @admin.display(description=_("When"), ordering="created_at")
+    def when(self, obj: ActivityLog) -> str:
+        return display.when(obj.created_at, obj.channel)
+
+    @admin.display(description=_("What happened"))
+    def what(self, obj: ActivityLog) -> SafeString:
+        text = activity_text.sentence(obj)
+        url = activity_text.link(obj)
+        if url:
+            return format_html('<a href="{}">{}</a>', url, text)
+        return format_html("{}", text)
+
+    @admin.display(description=_("Through"))
+    def via_label(self, obj: ActivityLog) -> str:
+        return str(obj.get_via_display())
+
+    @admin.display(description=_("Details"))
+    def details(self, obj: ActivityLog) -> SafeString:
+        detail = obj.detail if isinstance(obj.detail, dict) else {}
+        if not detail:
+            return format_html("{}", "—")
+        return format_html_join(
+            "", "<div><code>{}</code> {}</div>", ((k, _value(v)) for k, v in detail.items())
+        )
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return str(_("Yes") if value else _("No"))
+    return str(value)

@@ -50,6 +50,7 @@ from crm.selectors import (
     profile_keys_by_name,
 )
 from crm.services.customers import LeadAdded, lead_add
+from crm.timeline import customer_timeline
 
 CHANNEL_PARAM = "channel"
 # Keyset pages (crm.selectors.contacts_page) and the exact count on demand.
@@ -354,6 +355,7 @@ class CustomerAdmin(CustomerActionsMixin, ChannelScopedAdmin[Customer]):
             "can_block": holds(request, "block_customers", channel_id),
             "can_delete_customer": holds(request, "delete_customers", channel_id),
             "can_converse": holds(request, "change_customers", channel_id),
+            "timeline": customer_timeline(customer) if customer else [],
             **(extra_context or {}),
         }
         return super().change_view(request, object_id, form_url, extra)

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from crm.admin.scoping import ChannelScopedAdmin
 from crm.forms import ProfileKeyCreateForm
@@ -16,6 +17,7 @@ from crm.models import ProfileKey
 @admin.register(ProfileKey)
 class ProfileKeyAdmin(ChannelScopedAdmin[ProfileKey]):
     view_perm = "view_customers"
+    list_title = _("Profile keys")
     add_perm = "manage_profile_keys"
     change_perm = None  # a key's name and type are fixed once values exist
     delete_perm = None

@@ -91,6 +91,8 @@ class ChannelScopedAdmin(_ModelAdmin[_M], Generic[_M]):
     """
 
     channel_field: ClassVar[str] = "channel"
+    # The list page's title, written for a manager (not the admin's "Select … to change").
+    list_title: ClassVar[Any] = None
     view_perm: ClassVar[str] = "view_customers"
     add_perm: ClassVar[str | None] = None
     change_perm: ClassVar[str | None] = None
@@ -113,6 +115,13 @@ class ChannelScopedAdmin(_ModelAdmin[_M], Generic[_M]):
         for part in self.channel_field.split("__"):
             target = getattr(target, part)
         return int(target.pk)
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> Any:
+        if self.list_title is not None:
+            extra_context = {"title": self.list_title, **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
 
     # --- rights -------------------------------------------------------------------------------
     def _holds(self, request: HttpRequest, perm: str | None, obj: Any = None) -> bool:

@@ -71,19 +71,28 @@ def validate_phone_country(value: str) -> None:
 class Channel(models.Model):
     """One business's workspace. Every tenant row carries its channel."""
 
-    slug = models.SlugField(max_length=64, unique=True)
-    name = models.CharField(max_length=200)
-    plugin_key = models.CharField(max_length=64, unique=True, default=new_plugin_key)
-    access_key = models.CharField(max_length=64, unique=True, default=new_access_key)
+    slug = models.SlugField(max_length=64, unique=True, verbose_name=_("slug"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    plugin_key = models.CharField(
+        max_length=64, unique=True, default=new_plugin_key, verbose_name=_("plugin key")
+    )
+    access_key = models.CharField(
+        max_length=64, unique=True, default=new_access_key, verbose_name=_("access key")
+    )
     # Only a SHA-256 of the API secret is kept: it is shown once, when the channel is created.
-    access_secret_hash = models.CharField(max_length=64)
-    member_hash_secret = models.CharField(max_length=128, default=new_member_hash_secret)
+    access_secret_hash = models.CharField(max_length=64, verbose_name=_("access secret hash"))
+    member_hash_secret = models.CharField(
+        max_length=128, default=new_member_hash_secret, verbose_name=_("member hash secret")
+    )
     member_hash_required = models.BooleanField(
-        default=False, help_text="Boots with a memberId must carry a valid memberHash."
+        default=False,
+        help_text=_("Boots with a memberId must carry a valid memberHash."),
+        verbose_name=_("member hash required"),
     )
     detailed_audit = models.BooleanField(
         default=False,
-        help_text="Log an activity entry for every customer an import changes.",
+        help_text=_("Log an activity entry for every customer an import changes."),
+        verbose_name=_("detailed audit"),
     )
     # R2.13a: national numbers (010-1234-5678) that managers enter are read in this country;
     # R11.2: phone numbers are shown in its national format.
@@ -101,9 +110,11 @@ class Channel(models.Model):
         validators=[validate_time_zone],
         help_text=_("Dates and times are shown in this time zone."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")
         ordering = ["name"]
         permissions = [
             ("view_customers", "View customers"),
@@ -120,9 +131,9 @@ class Channel(models.Model):
 
 
 class Role(models.TextChoices):
-    OWNER = "owner", "Owner"
-    ADMIN = "admin", "Admin"
-    AGENT = "agent", "Agent"
+    OWNER = "owner", _("Owner")
+    ADMIN = "admin", _("Admin")
+    AGENT = "agent", _("Agent")
 
 
 CHANNEL_PERMISSIONS = (
@@ -145,14 +156,21 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 class Membership(models.Model):
     """A manager's role in one channel; the role's grants live in ChannelUserObjectPermission."""
 
-    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    channel = models.ForeignKey(
+        Channel, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("channel")
     )
-    role = models.CharField(max_length=16, choices=Role.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("user"),
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, verbose_name=_("role"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [
             models.UniqueConstraint(fields=["channel", "user"], name="membership_unique"),
             models.UniqueConstraint(
@@ -167,8 +185,12 @@ class Membership(models.Model):
 # django-guardian's direct foreign-key permission tables: a real FK (deleted with the channel,
 # joinable, indexable) instead of the generic object_pk string.
 class ChannelUserObjectPermission(UserObjectPermissionBase):
-    content_object = models.ForeignKey(Channel, on_delete=models.CASCADE)
+    content_object = models.ForeignKey(
+        Channel, on_delete=models.CASCADE, verbose_name=_("content object")
+    )
 
 
 class ChannelGroupObjectPermission(GroupObjectPermissionBase):
-    content_object = models.ForeignKey(Channel, on_delete=models.CASCADE)
+    content_object = models.ForeignKey(
+        Channel, on_delete=models.CASCADE, verbose_name=_("content object")
+    )

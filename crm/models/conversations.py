@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 # History tables point at customers without a database constraint: PostgreSQL checks a foreign
 # key once per deleted customer and table (~10 µs each), which made bulk deletion (R3.1) miss
@@ -17,11 +18,15 @@ class Chat(models.Model):
     sets ``customer`` to NULL, and the chat shows as from a deleted customer."""
 
     class State(models.TextChoices):
-        OPEN = "open", "Open"
-        CLOSED = "closed", "Closed"
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
 
     channel = models.ForeignKey(
-        "crm.Channel", on_delete=models.CASCADE, related_name="+", db_index=False
+        "crm.Channel",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("channel"),
     )
     customer = models.ForeignKey(
         "crm.Customer",
@@ -31,12 +36,17 @@ class Chat(models.Model):
         related_name="chats",
         db_constraint=False,
         db_index=False,
+        verbose_name=_("customer"),
     )
-    state = models.CharField(max_length=8, choices=State.choices, default=State.OPEN)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    state = models.CharField(
+        max_length=8, choices=State.choices, default=State.OPEN, verbose_name=_("state")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("chat")
+        verbose_name_plural = _("chats")
         ordering = ["-updated_at", "-id"]
         indexes = [models.Index(fields=["channel", "customer"], name="chat_customer_idx")]
 
@@ -50,26 +60,42 @@ class Chat(models.Model):
 
 class Message(models.Model):
     class Sender(models.TextChoices):
-        CUSTOMER = "customer", "Customer"
-        MANAGER = "manager", "Manager"
-        BOT = "bot", "Bot"
+        CUSTOMER = "customer", _("Customer")
+        MANAGER = "manager", _("Manager")
+        BOT = "bot", _("Bot")
 
     class Delivery(models.TextChoices):
-        DELIVERED = "delivered", "Delivered"
+        DELIVERED = "delivered", _("Delivered")
         # R4.3: a message to a blocked (or deleted) customer is kept but never delivered.
-        UNDELIVERED = "undelivered", "Not delivered"
+        UNDELIVERED = "undelivered", _("Not delivered")
 
-    channel = models.ForeignKey("crm.Channel", on_delete=models.CASCADE, related_name="+")
-    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="messages")
-    sender = models.CharField(max_length=8, choices=Sender.choices)
-    manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    channel = models.ForeignKey(
+        "crm.Channel", on_delete=models.CASCADE, related_name="+", verbose_name=_("channel")
     )
-    body = models.TextField()
-    delivery = models.CharField(max_length=12, choices=Delivery.choices, default=Delivery.DELIVERED)
-    created_at = models.DateTimeField(auto_now_add=True)
+    chat = models.ForeignKey(
+        Chat, on_delete=models.CASCADE, related_name="messages", verbose_name=_("chat")
+    )
+    sender = models.CharField(max_length=8, choices=Sender.choices, verbose_name=_("sender"))
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("manager"),
+    )
+    body = models.TextField(verbose_name=_("body"))
+    delivery = models.CharField(
+        max_length=12,
+        choices=Delivery.choices,
+        default=Delivery.DELIVERED,
+        verbose_name=_("delivery"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["channel", "chat", "id"], name="message_chat_idx")]
 
@@ -81,16 +107,20 @@ class Call(models.Model):
     """A phone call with a customer; kept, like chats, when the customer is deleted."""
 
     class Direction(models.TextChoices):
-        INBOUND = "inbound", "Inbound"
-        OUTBOUND = "outbound", "Outbound"
+        INBOUND = "inbound", _("Inbound")
+        OUTBOUND = "outbound", _("Outbound")
 
     class Status(models.TextChoices):
-        CONNECTED = "connected", "Connected"
-        MISSED = "missed", "Missed"
-        REFUSED = "refused", "Refused"
+        CONNECTED = "connected", _("Connected")
+        MISSED = "missed", _("Missed")
+        REFUSED = "refused", _("Refused")
 
     channel = models.ForeignKey(
-        "crm.Channel", on_delete=models.CASCADE, related_name="+", db_index=False
+        "crm.Channel",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("channel"),
     )
     customer = models.ForeignKey(
         "crm.Customer",
@@ -100,15 +130,25 @@ class Call(models.Model):
         related_name="calls",
         db_constraint=False,
         db_index=False,
+        verbose_name=_("customer"),
     )
-    direction = models.CharField(max_length=8, choices=Direction.choices)
-    status = models.CharField(max_length=10, choices=Status.choices)
+    direction = models.CharField(
+        max_length=8, choices=Direction.choices, verbose_name=_("direction")
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, verbose_name=_("status"))
     manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("manager"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("call")
+        verbose_name_plural = _("calls")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["channel", "customer"], name="call_customer_idx")]
 
@@ -121,23 +161,34 @@ class Campaign(models.Model):
     ``crm.filters.CustomerFilter`` query parameters)."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SENT = "sent", "Sent"
+        DRAFT = "draft", _("Draft")
+        SENT = "sent", _("Sent")
 
-    channel = models.ForeignKey("crm.Channel", on_delete=models.CASCADE, related_name="+")
-    name = models.CharField(max_length=200)
-    body = models.TextField()
-    audience = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    channel = models.ForeignKey(
+        "crm.Channel", on_delete=models.CASCADE, related_name="+", verbose_name=_("channel")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    built_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    sent_count = models.PositiveIntegerField(default=0)
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    body = models.TextField(verbose_name=_("body"))
+    audience = models.JSONField(default=dict, blank=True, verbose_name=_("audience"))
+    status = models.CharField(
+        max_length=8, choices=Status.choices, default=Status.DRAFT, verbose_name=_("status")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    built_at = models.DateTimeField(null=True, blank=True, verbose_name=_("built at"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
+    sent_count = models.PositiveIntegerField(default=0, verbose_name=_("sent count"))
 
     class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["channel", "-created_at"], name="campaign_channel_idx")]
 
@@ -149,11 +200,19 @@ class CampaignTarget(models.Model):
     """One customer on a campaign's target list; ``sent_at`` set once the message went out."""
 
     channel = models.ForeignKey(
-        "crm.Channel", on_delete=models.CASCADE, related_name="+", db_index=False
+        "crm.Channel",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("channel"),
     )
     # The (campaign, customer) unique index serves the campaign's look-ups.
     campaign = models.ForeignKey(
-        Campaign, on_delete=models.CASCADE, related_name="targets", db_index=False
+        Campaign,
+        on_delete=models.CASCADE,
+        related_name="targets",
+        db_index=False,
+        verbose_name=_("campaign"),
     )
     customer = models.ForeignKey(
         "crm.Customer",
@@ -161,10 +220,13 @@ class CampaignTarget(models.Model):
         related_name="campaign_targets",
         db_constraint=False,
         db_index=False,
+        verbose_name=_("customer"),
     )
-    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
 
     class Meta:
+        verbose_name = _("campaign target")
+        verbose_name_plural = _("campaign targets")
         constraints = [
             models.UniqueConstraint(fields=["campaign", "customer"], name="campaign_target_unique")
         ]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class CustomerType(models.TextChoices):
-    MEMBER = "member", "Member"
-    LEAD = "lead", "Lead"
+    MEMBER = "member", _("Member")
+    LEAD = "lead", _("Lead")
 
 
 class Customer(models.Model):
@@ -18,35 +19,58 @@ class Customer(models.Model):
     # Every index of the table is paid by every imported row: the channel's own index is left out
     # (the channel-first indexes below serve "customers of a channel").
     channel = models.ForeignKey(
-        "crm.Channel", on_delete=models.CASCADE, related_name="customers", db_index=False
+        "crm.Channel",
+        on_delete=models.CASCADE,
+        related_name="customers",
+        db_index=False,
+        verbose_name=_("channel"),
     )
-    member_id = models.CharField(max_length=512, null=True, blank=True)
-    verified = models.BooleanField(default=False)
-    name = models.CharField(max_length=512, blank=True, default="")
-    email = models.CharField(max_length=512, null=True, blank=True)  # stored lower-cased
-    mobile_number = models.CharField(max_length=32, null=True, blank=True)  # E.164
-    landline_number = models.CharField(max_length=32, null=True, blank=True)  # E.164
-    unsubscribe_email = models.BooleanField(null=True, blank=True)
-    unsubscribe_texting = models.BooleanField(null=True, blank=True)
-    profile = models.JSONField(default=dict, blank=True)
-    veil_id = models.CharField(max_length=64, null=True, blank=True)
-    first_boot_at = models.DateTimeField(null=True, blank=True)  # null: never booted
-    last_seen_at = models.DateTimeField(null=True, blank=True)
-    blocked = models.BooleanField(default=False)
-    blocked_at = models.DateTimeField(null=True, blank=True)
+    member_id = models.CharField(max_length=512, null=True, blank=True, verbose_name=_("member ID"))
+    verified = models.BooleanField(default=False, verbose_name=_("verified"))
+    name = models.CharField(max_length=512, blank=True, default="", verbose_name=_("name"))
+    email = models.CharField(
+        max_length=512, null=True, blank=True, verbose_name=_("email")
+    )  # stored lower-cased
+    mobile_number = models.CharField(
+        max_length=32, null=True, blank=True, verbose_name=_("mobile number")
+    )  # E.164
+    landline_number = models.CharField(
+        max_length=32, null=True, blank=True, verbose_name=_("landline number")
+    )  # E.164
+    unsubscribe_email = models.BooleanField(
+        null=True, blank=True, verbose_name=_("unsubscribe email")
+    )
+    unsubscribe_texting = models.BooleanField(
+        null=True, blank=True, verbose_name=_("unsubscribe texting")
+    )
+    profile = models.JSONField(default=dict, blank=True, verbose_name=_("profile"))
+    veil_id = models.CharField(max_length=64, null=True, blank=True, verbose_name=_("veil ID"))
+    first_boot_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("first boot at")
+    )  # null: never booted
+    last_seen_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last seen at"))
+    blocked = models.BooleanField(default=False, verbose_name=_("blocked"))
+    blocked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("blocked at"))
     blocked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        db_index=False,  # partial index below: only blocked customers have one
+        db_index=False,
+        verbose_name=_("blocked by"),  # partial index below: only blocked customers have one
     )
-    blocked_reason = models.CharField(max_length=512, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    blocked_reason = models.CharField(
+        max_length=512, blank=True, default="", verbose_name=_("blocked reason")
+    )
+    created_at = models.DateTimeField(
+        auto_now_add=True, db_index=False, verbose_name=_("created at")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
         ordering = ["-id"]
         constraints = [
             # Partial: leads have no memberId and imported customers no veilId, and an index
@@ -104,10 +128,14 @@ class Customer(models.Model):
 class Tag(models.Model):
     """A customer tag of a channel (``a`` or ``a/b``)."""
 
-    channel = models.ForeignKey("crm.Channel", on_delete=models.CASCADE, related_name="tags")
-    name = models.CharField(max_length=512)
+    channel = models.ForeignKey(
+        "crm.Channel", on_delete=models.CASCADE, related_name="tags", verbose_name=_("channel")
+    )
+    name = models.CharField(max_length=512, verbose_name=_("name"))
 
     class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["channel", "name"], name="tag_unique")]
 
@@ -116,11 +144,19 @@ class Tag(models.Model):
 
 
 class CustomerTag(models.Model):
-    channel = models.ForeignKey("crm.Channel", on_delete=models.CASCADE, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="customer_tags")
-    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="customer_tags")
+    channel = models.ForeignKey(
+        "crm.Channel", on_delete=models.CASCADE, related_name="+", verbose_name=_("channel")
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="customer_tags", verbose_name=_("customer")
+    )
+    tag = models.ForeignKey(
+        Tag, on_delete=models.CASCADE, related_name="customer_tags", verbose_name=_("tag")
+    )
 
     class Meta:
+        verbose_name = _("customer tag")
+        verbose_name_plural = _("customer tags")
         constraints = [
             # The channel in every unique (SPEC §10), last: the index still serves look-ups
             # by customer.
@@ -139,11 +175,18 @@ class CustomerTag(models.Model):
 class ImportTag(models.Model):
     """``userImportTag``: a label an import puts on every customer it touched (R2.12)."""
 
-    channel = models.ForeignKey("crm.Channel", on_delete=models.CASCADE, related_name="import_tags")
-    name = models.CharField(max_length=512)
-    created_at = models.DateTimeField(auto_now_add=True)
+    channel = models.ForeignKey(
+        "crm.Channel",
+        on_delete=models.CASCADE,
+        related_name="import_tags",
+        verbose_name=_("channel"),
+    )
+    name = models.CharField(max_length=512, verbose_name=_("name"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("import tag")
+        verbose_name_plural = _("import tags")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["channel", "name"], name="import_tag_unique")
@@ -169,9 +212,14 @@ class CustomerImportTag(models.Model):
         related_name="+",
         db_index=False,
         db_constraint=False,
+        verbose_name=_("channel"),
     )
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="customer_import_tags", db_index=False
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="customer_import_tags",
+        db_index=False,
+        verbose_name=_("customer"),
     )
     import_tag = models.ForeignKey(
         ImportTag,
@@ -179,10 +227,13 @@ class CustomerImportTag(models.Model):
         related_name="customer_import_tags",
         db_index=False,
         db_constraint=False,
+        verbose_name=_("import tag"),
     )
-    added_at = models.DateTimeField()
+    added_at = models.DateTimeField(verbose_name=_("added at"))
 
     class Meta:
+        verbose_name = _("customer import tag")
+        verbose_name_plural = _("customer import tags")
         ordering = ["added_at", "id"]
         constraints = [
             # The channel in every unique (SPEC §10), last: the index still serves look-ups

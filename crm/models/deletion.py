@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from crm.models.jobs import LeasedJob
 
@@ -18,28 +19,41 @@ class DeletionJob(LeasedJob):
     """
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
 
-    channel = models.ForeignKey("crm.Channel", on_delete=models.CASCADE, related_name="+")
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    channel = models.ForeignKey(
+        "crm.Channel", on_delete=models.CASCADE, related_name="+", verbose_name=_("channel")
     )
-    via = models.CharField(max_length=16)
-    criteria = models.JSONField(default=dict)
-    description = models.CharField(max_length=300, blank=True)
-    total = models.PositiveIntegerField(default=0)  # the count the manager confirmed
-    deleted = models.PositiveIntegerField(default=0)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    via = models.CharField(max_length=16, verbose_name=_("via"))
+    criteria = models.JSONField(default=dict, verbose_name=_("criteria"))
+    description = models.CharField(max_length=300, blank=True, verbose_name=_("description"))
+    total = models.PositiveIntegerField(
+        default=0, verbose_name=_("total")
+    )  # the count the manager confirmed
+    deleted = models.PositiveIntegerField(default=0, verbose_name=_("deleted"))
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.QUEUED, verbose_name=_("status")
+    )
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     class Meta:
+        verbose_name = _("deletion job")
+        verbose_name_plural = _("deletion jobs")
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["channel", "-created_at"], name="deletion_job_channel_idx"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class LeasedJob(models.Model):
@@ -13,10 +14,12 @@ class LeasedJob(models.Model):
     attempt back); ``cancel_requested`` asks the worker to stop at its next chunk boundary.
     """
 
-    lease_token = models.UUIDField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    cancel_requested = models.BooleanField(default=False)
+    lease_token = models.UUIDField(null=True, blank=True, verbose_name=_("lease token"))
+    heartbeat_at = models.DateTimeField(null=True, blank=True, verbose_name=_("heartbeat at"))
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    cancel_requested = models.BooleanField(default=False, verbose_name=_("cancel requested"))
 
     class Meta:
+        verbose_name = _("leased job")
+        verbose_name_plural = _("leased jobs")
         abstract = True

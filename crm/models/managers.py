@@ -11,7 +11,10 @@ class ManagerSettings(models.Model):
     """One row per manager who changed a setting; no row means every default."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="manager_settings"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="manager_settings",
+        verbose_name=_("user"),
     )
     # Blank: the language of the manager's channel's country (Korean for a Korean channel).
     language = models.CharField(_("language"), max_length=8, blank=True, choices=settings.LANGUAGES)

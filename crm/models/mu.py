@@ -10,15 +10,18 @@ On SQLite, the embedded development database, there are no triggers and MU is a 
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class MuDelta(models.Model):
     # A plain column, not a foreign key: the triggers also write while a channel is being
     # deleted, and compaction drops the rows of channels that are gone.
-    channel_id = models.BigIntegerField()
-    delta = models.BigIntegerField()
+    channel_id = models.BigIntegerField(verbose_name=_("channel id"))
+    delta = models.BigIntegerField(verbose_name=_("delta"))
 
     class Meta:
+        verbose_name = _("mu delta")
+        verbose_name_plural = _("mu deltas")
         indexes = [models.Index(fields=["channel_id"], name="mu_delta_idx")]
 
     def __str__(self) -> str:

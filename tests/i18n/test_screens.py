@@ -100,7 +100,7 @@ def test_r11_4_the_activity_log_filters_by_action_and_manager(
     owner: Any, agent: Any, kim: Customer, channel: Channel
 ) -> None:
     customer_block(channel=channel, customer=kim, by=agent)
-    blocks = page(owner, LOG, action="customer.block")
+    blocks = page(owner, LOG, action__exact="customer.block")
     assert "agent님이 고객을 차단했습니다" in blocks and "가져왔습니다" not in blocks
     by_agent = page(owner, LOG, actor__id__exact=str(agent.pk))
     assert "agent님이 고객을 차단했습니다" in by_agent

@@ -87,7 +87,9 @@ def test_r11_4_the_activity_log_reads_as_sentences_linking_to_their_object(
     owner: Any, kim: Customer
 ) -> None:
     html = page(owner, LOG)
-    assert "가져오기 작업이 회원 5월.csv 파일을 가져왔습니다: 1명 생성, 0명 업데이트, 0행 실패" in html
+    assert (
+        "가져오기 작업이 회원 5월.csv 파일을 가져왔습니다: 1명 생성, 0명 업데이트, 0행 실패" in html
+    )
     assert "owner님이 고객을 차단했습니다: 광고 스팸" in html
     assert reverse("admin:crm_customer_change", args=[kim.pk]) in html
     job = ActivityLog.objects.filter(action="import").order_by("pk").first()

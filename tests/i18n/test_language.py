@@ -99,3 +99,13 @@ def test_r11_1_a_manager_of_a_channel_abroad_reads_the_browsers_language(
     client = logged_in(owner)
     assert "Log out" in client.get(CONTACTS, HTTP_ACCEPT_LANGUAGE="en-US").content.decode()
     assert "로그아웃" in client.get(CONTACTS, HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+
+
+def test_r11_3_the_open_api_answers_in_english_whatever_the_browser_says(
+    channel: Channel,
+) -> None:
+    response = Client().get("/open/v5/users", HTTP_ACCEPT_LANGUAGE="ko")
+    assert response.status_code == 401
+    assert response["Content-Language"] == "en"
+    body = response.content.decode()
+    assert not any("\uac00" <= ch <= "\ud7a3" for ch in body)  # no Hangul

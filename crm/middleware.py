@@ -9,7 +9,6 @@ from django.utils import translation
 
 from crm.languages import manager_language
 
-
 # Answers for programs, not people (R11.3): the Open API, the widget's boot, builder webhooks.
 DATA_PATHS = ("/open/", "/front/", "/builders/webhooks/")
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class BuildersConfig(AppConfig):
     name = "builders"
-    verbose_name = "Site builders"
+    verbose_name = _("Site builders")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

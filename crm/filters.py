@@ -16,6 +16,7 @@ from django import forms
 from django.db.models import BigIntegerField, Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from crm.models import (
     Channel,
@@ -149,50 +150,50 @@ class CustomerFilter(django_filters.FilterSet):
     """Search and filters of the contacts list. ``queryset`` must be one channel's customers."""
 
     q = django_filters.CharFilter(
-        label="Search",
+        label=_("Search"),
         method="filter_q",
         widget=forms.TextInput(attrs={"placeholder": "Name, email, mobile or memberId"}),
     )
     type = django_filters.ChoiceFilter(
-        label="Type", choices=CustomerType.choices, method="filter_type", empty_label="Any"
+        label=_("Type"), choices=CustomerType.choices, method="filter_type", empty_label=_("Any")
     )
     tag = django_filters.ModelChoiceFilter(
-        label="Tag",
+        label=_("Tag"),
         queryset=Tag.objects.none(),
         to_field_name="name",
         method="filter_tag",
-        empty_label="Any",
+        empty_label=_("Any"),
     )
     importTag = django_filters.ModelChoiceFilter(
-        label="Import tag",
+        label=_("Import tag"),
         queryset=ImportTag.objects.none(),
         to_field_name="name",
         method="filter_import_tag",
-        empty_label="Any",
+        empty_label=_("Any"),
     )
     unsubscribeEmail = django_filters.ChoiceFilter(
-        label="Unsubscribed from email",
+        label=_("Unsubscribed from email"),
         choices=_YesNoUnset.CHOICES,
         method="filter_unsubscribe",
-        empty_label="Any",
+        empty_label=_("Any"),
     )
     unsubscribeTexting = django_filters.ChoiceFilter(
-        label="Unsubscribed from texts",
+        label=_("Unsubscribed from texts"),
         choices=_YesNoUnset.CHOICES,
         method="filter_unsubscribe",
-        empty_label="Any",
+        empty_label=_("Any"),
     )
     createdFrom = django_filters.DateFilter(
-        label="Created from", method="filter_from", field_name="created_at", widget=_DATE
+        label=_("Created from"), method="filter_from", field_name="created_at", widget=_DATE
     )
     createdTo = django_filters.DateFilter(
-        label="Created until", method="filter_to", field_name="created_at", widget=_DATE
+        label=_("Created until"), method="filter_to", field_name="created_at", widget=_DATE
     )
     lastSeenFrom = django_filters.DateFilter(
-        label="Last seen from", method="filter_from", field_name="last_seen_at", widget=_DATE
+        label=_("Last seen from"), method="filter_from", field_name="last_seen_at", widget=_DATE
     )
     lastSeenTo = django_filters.DateFilter(
-        label="Last seen until", method="filter_to", field_name="last_seen_at", widget=_DATE
+        label=_("Last seen until"), method="filter_to", field_name="last_seen_at", widget=_DATE
     )
 
     class Meta:

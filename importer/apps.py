@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ImporterConfig(AppConfig):
     name = "importer"
-    verbose_name = "Customer import"
+    verbose_name = _("Customer import")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

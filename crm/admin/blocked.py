@@ -28,7 +28,7 @@ class BlockedCustomerAdmin(ChannelScopedAdmin[BlockedCustomer]):
     list_display = (
         "customer_link",
         "email",
-        "mobile_number",
+        "mobile",
         "member_id",
         "channel",
         "blocked_at",
@@ -53,6 +53,10 @@ class BlockedCustomerAdmin(ChannelScopedAdmin[BlockedCustomer]):
 
     def has_block_customers_permission(self, request: HttpRequest) -> bool:
         return holds(request, "block_customers")
+
+    @admin.display(description=_("Mobile"))
+    def mobile(self, obj: BlockedCustomer) -> str:
+        return display.phone(obj.mobile_number, obj.channel)
 
     @admin.display(description=_("Customer"))
     def customer_link(self, obj: BlockedCustomer) -> SafeString:

@@ -18,8 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from crm import display
 from crm.admin.scoping import channels_with, holds
@@ -241,7 +240,9 @@ class CustomerActionsMixin(_Base):
             **context,
         )
 
-    @admin.action(description=_lazy("Block selected customers"), permissions=["block_customers"])
+    @admin.action(
+        description=gettext_lazy("Block selected customers"), permissions=["block_customers"]
+    )
     def block_selected(
         self, request: HttpRequest, queryset: QuerySet[Customer]
     ) -> HttpResponse | None:
@@ -271,7 +272,7 @@ class CustomerActionsMixin(_Base):
         )
 
     @admin.action(
-        description=_lazy("Delete selected customers (cannot be undone)"),
+        description=gettext_lazy("Delete selected customers (cannot be undone)"),
         permissions=["delete_customers"],
     )
     def delete_selected_customers(

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from crm.forms import add_service_errors
@@ -53,7 +54,7 @@ def _start_page(request: HttpRequest, channel: Channel, form: StartForm) -> Http
         request,
         "importer/start.html",
         channel=channel,
-        title="Import customers",
+        title=gettext("Import customers"),
         step="start",
         form=form,
         templates=TEMPLATES.values(),
@@ -97,7 +98,7 @@ def upload(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         "importer/upload.html",
         channel=channel,
-        title="Upload the file",
+        title=gettext("Upload the file"),
         step="upload",
         form=form,
         choice=choice.cleaned_data,
@@ -161,7 +162,7 @@ def mapping(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
         request,
         "importer/mapping.html",
         channel=job.channel,
-        title="Map the columns",
+        title=gettext("Map the columns"),
         step="mapping",
         job=job,
         form=form,

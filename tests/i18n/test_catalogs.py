@@ -1,0 +1,140 @@
+"""R11.1: the Korean and English catalogs are complete and sound, and no user-visible text is
+left outside them (a scan of templates and Python, tests/i18n/scan.py)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import polib
+import pytest
+
+from tests.i18n import scan
+
+LOCALE = scan.ROOT / "locale"
+CATALOGS = sorted(LOCALE.glob("*/LC_MESSAGES/*.po"))
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sdif]|%[sdif]")
+
+# Modules whose user-visible text is still English-only (issue 10, unfinished): the value
+# parsers' reasons, the services' refusals, the command line and the Open API's own reasons
+# (the API answers in English by design, R11.3, but its reasons should still be marked). The
+# list may only shrink: a module here that the scan finds clean fails the test, so it is struck.
+PENDING = {
+    "builders/installations.py",
+    "builders/management/commands/builder_install.py",
+    "builders/management/commands/builder_pull.py",
+    "builders/pulls.py",
+    "builders/views/pulls.py",
+    "crm/api/selectors.py",
+    "crm/api/serializers.py",
+    "crm/api/views.py",
+    "crm/forms.py",
+    "crm/management/commands/_cli.py",
+    "crm/management/commands/_customers.py",
+    "crm/management/commands/block_customer.py",
+    "crm/management/commands/channel_stats.py",
+    "crm/management/commands/create_channel.py",
+    "crm/management/commands/create_profile_key.py",
+    "crm/management/commands/delete_customers.py",
+    "crm/management/commands/demo.py",
+    "crm/management/commands/export_customers.py",
+    "crm/management/commands/unblock_customer.py",
+    "crm/services/blocking.py",
+    "crm/services/channels.py",
+    "crm/services/conversations.py",
+    "crm/services/customers.py",
+    "crm/services/deletion.py",
+    "crm/services/memberships.py",
+    "crm/services/profile_keys.py",
+    "crm/values/dates.py",
+    "crm/values/limits.py",
+    "crm/values/lists.py",
+    "crm/values/phones.py",
+    "crm/values/scalars.py",
+    "crm/views/boot.py",
+    "importer/forms.py",
+    "importer/management/commands/import_customers.py",
+    "importer/management/commands/purge_failure_logs.py",
+    "importer/mapping_templates.py",
+    "importer/services.py",
+    "importer/views/wizard.py",
+}
+
+
+def placeholders(text: str) -> set[str]:
+    return set(PLACEHOLDER.findall(text))
+
+
+@pytest.mark.parametrize("path", CATALOGS, ids=lambda p: str(p.relative_to(LOCALE)))
+def test_r11_1_catalog_has_no_fuzzy_entry_and_no_mismatched_placeholder(path: Path) -> None:
+    catalog = polib.pofile(str(path))
+    assert not catalog.fuzzy_entries(), [e.msgid for e in catalog.fuzzy_entries()]
+    wrong = []
+    for entry in catalog.translated_entries():
+        wanted = placeholders(entry.msgid) | placeholders(entry.msgid_plural or "")
+        texts = list(entry.msgstr_plural.values()) if entry.msgid_plural else [entry.msgstr]
+        wrong += [(entry.msgid, text) for text in texts if text and placeholders(text) != wanted]
+        if entry.msgid_plural:
+            # A plural form may leave out the count it implies ("the first row"), nothing else.
+            wrong = [
+                (m, t) for m, t in wrong if not (placeholders(t) <= wanted and m == entry.msgid)
+            ]
+    assert not wrong
+
+
+def test_r11_1_korean_catalog_is_complete() -> None:
+    catalog = polib.pofile(str(LOCALE / "ko/LC_MESSAGES/django.po"))
+    missing = [e.msgid for e in catalog.untranslated_entries()]
+    assert not missing
+    assert catalog.metadata["Plural-Forms"].startswith("nplurals=1;")
+
+
+def test_r11_1_english_catalog_holds_every_message_of_the_korean_one() -> None:
+    """Every msgid is the English text, so the English catalog may leave msgstr empty; it must
+    still list every message (both catalogs come from the same `make messages`)."""
+    korean = {(e.msgctxt, e.msgid) for e in polib.pofile(str(LOCALE / "ko/LC_MESSAGES/django.po"))}
+    english = {(e.msgctxt, e.msgid) for e in polib.pofile(str(LOCALE / "en/LC_MESSAGES/django.po"))}
+    assert korean == english
+
+
+@pytest.mark.parametrize("path", scan.templates(), ids=lambda p: str(p.relative_to(scan.ROOT)))
+def test_r11_1_no_template_text_outside_the_catalogs(path: Path) -> None:
+    assert not list(scan.template_findings(path))
+
+
+def test_r11_1_no_python_text_outside_the_catalogs() -> None:
+    found = {
+        str(path.relative_to(scan.ROOT)): list(scan.python_findings(path))
+        for path in scan.python_modules()
+    }
+    unexpected = {name: hits for name, hits in found.items() if hits and name not in PENDING}
+    assert not unexpected
+    cleaned = sorted(name for name in PENDING if not found.get(name))
+    assert not cleaned, f"translated now: strike them from PENDING: {cleaned}"
+
+
+def test_the_scan_finds_text_outside_the_catalogs(tmp_path: Path) -> None:
+    """The scan itself: it must catch what it is for, or the tests above prove nothing."""
+    template = tmp_path / "page.html"
+    template.write_text(
+        '{% load i18n %}<h1>{% translate "Contacts" %}</h1><p>Hello there</p>'
+        '<input type="submit" value="Save it"><img alt="A picture">'
+        "{% blocktranslate %}Fine {{ x }}{% endblocktranslate %}<code>memberId</code>",
+        encoding="utf-8",
+    )
+    assert list(scan.template_findings(template)) == ["A picture", "Save it", "Hello there"]
+    module = tmp_path / "module.py"
+    module.write_text(
+        "from django.utils.translation import gettext as _\n"
+        'raise ValidationError(f"bad {x}")\n'
+        'raise ValidationError(_("fine"))\n'
+        'messages.success(request, "Saved.")\n'
+        'self.stdout.write(_("%(n)s done") % {"n": 1})\n'
+        'field = forms.CharField(label="Name")\n',
+        encoding="utf-8",
+    )
+    assert [hit.split(":")[0] for hit in scan.python_findings(module)] == [
+        "line 2",
+        "line 4",
+        "line 6",
+    ]

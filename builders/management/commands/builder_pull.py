@@ -7,13 +7,13 @@ import json
 import sys
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from builders.models import BuilderPull
 from builders.pulls import builder_pull_request, builder_pull_run
 from builders.registry import pull_platforms
+from crm.management.lookups import manager_named
 from crm.models import Channel
 from importer.jobs import ImportLocked
 from importer.models import ImportJob
@@ -32,11 +32,7 @@ class Command(BaseCommand):
         channel = Channel.objects.filter(slug=opts["slug"]).first()
         if channel is None:
             raise CommandError(f"no channel with the slug {opts['slug']!r}")
-        manager = None
-        if opts["manager"]:
-            manager = get_user_model().objects.filter(username=opts["manager"]).first()
-            if manager is None:
-                raise CommandError(f"no manager {opts['manager']!r}")
+        manager = manager_named(opts["manager"])
         try:
             pull = builder_pull_request(channel=channel, platform=opts["platform"], by=manager)
         except (ValidationError, PermissionDenied, ImportLocked) as exc:

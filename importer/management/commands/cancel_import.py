@@ -7,11 +7,11 @@ import json
 import time
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext
 
+from crm.management.lookups import manager_named
 from importer.models import ImportJob
 from importer.services import import_cancel
 
@@ -40,11 +40,7 @@ class Command(BaseCommand):
                 gettext("No import #%(id)s in channel %(slug)s.")
                 % {"id": opts["import_id"], "slug": opts["slug"]}
             )
-        manager = None
-        if opts["manager"]:
-            manager = get_user_model().objects.filter(username=opts["manager"]).first()
-            if manager is None:
-                raise CommandError(gettext("No manager %(name)s.") % {"name": opts["manager"]})
+        manager = manager_named(opts["manager"])
         try:
             outcome = import_cancel(job=job, by=manager)
         except PermissionDenied as exc:

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from crm.management.lookups import manager_named
 from crm.models import Channel
 from importer.engine import run_import
 from importer.jobs import ImportLocked
@@ -71,11 +71,7 @@ class Command(BaseCommand):
             raise CommandError(f"no channel with the slug {opts['slug']!r}")
         if opts["kind"] == "lead" and not opts["identity"]:
             raise CommandError("a lead import needs --identity email or --identity mobileNumber")
-        manager = None
-        if opts["manager"]:
-            manager = get_user_model().objects.filter(username=opts["manager"]).first()
-            if manager is None:
-                raise CommandError(f"no manager {opts['manager']!r}")
+        manager = manager_named(opts["manager"])
         path = Path(opts["file"])
         if not path.is_file():
             raise CommandError(f"{path}: no such file")

@@ -7,10 +7,10 @@ import json
 import sys
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext
 
+from crm.management.lookups import manager_named
 from importer.jobs import ImportLocked
 from importer.models import ImportJob, ImportStatus
 from importer.undo import UndoRefused, run_undo, undo_preview, undo_start, undo_summary
@@ -41,11 +41,7 @@ class Command(BaseCommand):
                 gettext("No import #%(id)s in channel %(slug)s.")
                 % {"id": opts["import_id"], "slug": opts["slug"]}
             )
-        manager = None
-        if opts["manager"]:
-            manager = get_user_model().objects.filter(username=opts["manager"]).first()
-            if manager is None:
-                raise CommandError(gettext("No manager %(name)s.") % {"name": opts["manager"]})
+        manager = manager_named(opts["manager"])
         if not opts["yes"]:
             self._preview(job, as_json=opts["json"])
             return

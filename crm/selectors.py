@@ -13,7 +13,7 @@ from django.db.models import QuerySet, Sum
 from guardian.shortcuts import get_objects_for_user
 
 from crm.db import ID_ARRAY
-from crm.models import Channel, Customer, DeletionJob, MuDelta, ProfileKey
+from crm.models import Channel, ConsentChange, Customer, DeletionJob, MuDelta, ProfileKey
 from crm.models.profile_keys import BUILTIN_FIELDS
 
 
@@ -242,3 +242,34 @@ def customer_profile(customer: Customer) -> dict[str, Any]:
             profile[key] = value
     profile.update(customer.profile)
     return profile
+
+
+def consent_history(customer: Customer) -> QuerySet[ConsentChange]:
+    """The customer's consent changes (R2.16b), newest first."""
+    return ConsentChange.objects.filter(
+        channel_id=customer.channel_id, customer_id=customer.pk
+    ).order_by("-at", "-id")
+
+
+def consent_histories(channel_id: int, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Customer id → its consent changes oldest first, as JSON exports them (``consentHistory``):
+    one query for a page of customers."""
+    histories: dict[int, list[dict[str, Any]]] = {}
+    rows = (
+        ConsentChange.objects.filter(channel_id=channel_id, customer_id__in=ids)
+        .order_by("customer_id", "at", "id")
+        .values_list("customer_id", "key", "old", "new", "at", "source", "reference", "label")
+    )
+    for customer_id, key, old, new, at, source, reference, label in rows:
+        histories.setdefault(customer_id, []).append(
+            {
+                "key": key,
+                "old": old,
+                "new": new,
+                "at": at.isoformat(),
+                "source": source,
+                "reference": reference,
+                "label": label,
+            }
+        )
+    return histories

@@ -33,6 +33,7 @@ from django.utils.translation import gettext
 from crm import jobs
 from crm.models import ActivityLog, Chat, Customer, CustomerImportTag, ImportTag
 from crm.services.activity import activity_record
+from crm.services.consent import CONSENT_FIELDS, ConsentSource, consent_record_many
 from crm.services.deletion import purge_customers
 from crm.types import Actor, manager_or_none
 from importer.jobs import IMPORTS, active_import, enqueue
@@ -116,6 +117,8 @@ class ChunkPlan:
     untag: list[int] = field(default_factory=list)  # customers whose import tag comes off
     add_tags: list[CustomerImportTag] = field(default_factory=list)
     kept: list[Kept] = field(default_factory=list)
+    # (customer, key, today's value, the value given back) of consent flags (R2.16b)
+    consent: list[tuple[int, str, Any, Any]] = field(default_factory=list)
     changed_since: int = 0  # customers to delete that were changed or chatted after the import
 
     @property
@@ -189,6 +192,8 @@ def _plan_chunk(job: ImportJob, entries: Sequence[ImportJournal]) -> ChunkPlan:
                 continue
             if _same(before, today):
                 continue
+            if key in CONSENT_FIELDS:
+                plan.consent.append((entry.customer_id, key, today, before))
             if before is None:
                 values.pop(key, None)
             else:
@@ -397,6 +402,12 @@ def _undo_chunk(
         plan = _plan_chunk(original, entries)
         purge_customers(channel_id=original.channel_id, ids=plan.delete)
         _write_values(original.channel_id, plan.restore.values(), now)
+        consent_record_many(
+            channel_id=original.channel_id,
+            changes=plan.consent,
+            source=ConsentSource.undoing(original.pk, undo_id=undo.pk),
+            at=now,
+        )
         tag = _import_tag(original)
         if tag is not None and plan.untag:
             CustomerImportTag.objects.filter(

@@ -11,6 +11,7 @@ from crm.models.channels import (
     Membership,
     Role,
 )
+from crm.models.consent import ConsentChange
 from crm.models.conversations import Call, Campaign, CampaignTarget, Chat, Message
 from crm.models.customers import (
     Customer,
@@ -42,6 +43,7 @@ __all__ = [
     "ChannelGroupObjectPermission",
     "ChannelUserObjectPermission",
     "Chat",
+    "ConsentChange",
     "Customer",
     "CustomerImportTag",
     "CustomerTag",

@@ -22,6 +22,7 @@ from crm.models import ActivityLog, Channel, Customer, CustomerTag, Tag
 from crm.models.profile_keys import BUILTIN_FIELDS
 from crm.selectors import profile_keys_by_name
 from crm.services.activity import activity_record
+from crm.services.consent import ConsentSource, consent_record, consent_values
 from crm.services.customers import profile_clean, profile_limits_check
 from crm.services.unification import unify_member_with_leads
 from crm.values import InvalidValue, parse_string, parse_tags
@@ -182,6 +183,7 @@ def _upsert(channel: Channel, clean: _Clean) -> Upserted:
             )
             raise ValidationError({key: reason for key in missing})
         customer = Customer(channel=channel, member_id=clean.member_id, verified=True, profile={})
+    before = None if created else consent_values(customer)
     changed = [key for key, value in clean.values.items() if _set(customer, key, value)]
     changed += [
         key
@@ -191,6 +193,7 @@ def _upsert(channel: Channel, clean: _Clean) -> Upserted:
     profile_limits_check(customer)
     if created or changed:
         customer.save()
+        consent_record(customer=customer, before=before, source=ConsentSource.api())
     if clean.tags is not None and _replace_tags(channel, customer, clean.tags):
         changed.append("tags")
     if created or changed:

@@ -27,6 +27,7 @@ from django.utils import timezone
 from crm.models import ActivityLog, BlockFollow, Channel, Customer, PendingUnification
 from crm.models.profile_keys import BUILTIN_FIELDS
 from crm.services.blocking import customer_block
+from crm.services.consent import ConsentSource, consent_record, consent_values
 from crm.services.customers import profile_clean, profile_limits_check
 from crm.services.unification import unify_at_member_boot
 from crm.values import InvalidValue, parse_string
@@ -113,6 +114,16 @@ def _apply(customer: Customer, clean: Mapping[str, Any]) -> None:
     profile_limits_check(customer)
 
 
+def _save(customer: Customer, clean: Mapping[str, Any], *, created: bool) -> None:
+    """Apply the boot's values, mark the customer seen, save; a consent flag the boot changed
+    goes into the consent history (R2.16b)."""
+    before = None if created else consent_values(customer)
+    _apply(customer, clean)
+    _seen(customer)
+    customer.save()
+    consent_record(customer=customer, before=before, source=ConsentSource.boot())
+
+
 def _seen(customer: Customer) -> None:
     now = timezone.now()
     customer.last_seen_at = now
@@ -165,9 +176,7 @@ def _anonymous_boot(channel: Channel, veil_id: str | None, clean: Mapping[str, A
     created = customer is None
     if customer is None:
         customer = Customer(channel=channel, verified=False, veil_id=veil_id or new_veil_id())
-    _apply(customer, clean)
-    _seen(customer)
-    customer.save()
+    _save(customer, clean, created=created)
     return Booted(customer=customer, hidden=False, created=created)
 
 
@@ -199,14 +208,10 @@ def _member_boot(
             verified=True,
             veil_id=veil_id if veil_id and veil_owner is None else new_veil_id(),
         )
-        _apply(member, clean)
-        _seen(member)
-        member.save()
+        _save(member, clean, created=True)
         created = True
     if not created:
-        _apply(member, clean)
-        _seen(member)
-        member.save()
+        _save(member, clean, created=False)
     if visitor is not None and visitor.member_id:
         visitor = None  # member ↔ member never unify
     member, unified = unify_at_member_boot(channel=channel, member=member, visitor=visitor)

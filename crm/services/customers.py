@@ -14,6 +14,7 @@ from crm.models import ActivityLog, Channel, Customer, ProfileKey
 from crm.models.profile_keys import BUILTIN_FIELDS
 from crm.selectors import customer_profile, profile_keys_by_name
 from crm.services.activity import activity_record
+from crm.services.consent import ConsentSource, consent_record, consent_values
 from crm.types import Actor
 from crm.values import InvalidValue, check_profile, parser_for, to_json
 
@@ -168,6 +169,7 @@ def customer_update(
     region = str(channel.country) if via == ActivityLog.Via.HAND else None
     clean = profile_clean(channel=channel, values=values, region=region)
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    before = consent_values(customer)
     changed = _assign(customer, clean)
     if not changed:
         return []
@@ -189,6 +191,11 @@ def customer_update(
         # its contact into the chat, or an anonymous visitor, becomes a verified lead (SPEC §0).
         customer.verified = True
     customer.save()
+    consent_record(
+        customer=customer,
+        before=before,
+        source=ConsentSource.api() if via == ActivityLog.Via.API else ConsentSource.manager(by),
+    )
     activity_record(
         channel=channel,
         actor=by,

@@ -29,6 +29,7 @@ from crm.models import (
     CampaignTarget,
     Channel,
     Chat,
+    ConsentChange,
     Customer,
     CustomerImportTag,
     CustomerTag,
@@ -37,6 +38,7 @@ from crm.models import (
 from crm.models.profile_keys import BUILTIN_FIELDS
 from crm.selectors import customer_profile
 from crm.services.activity import activity_record
+from crm.services.consent import ConsentSource, consent_record, consent_values
 from crm.services.deletion import purge_customers
 from crm.types import Actor
 from crm.values import InvalidValue, check_profile
@@ -126,6 +128,8 @@ def _move_rows(member: Customer, lead: Customer) -> None:
     targets.filter(customer=lead).exclude(campaign_id__in=in_campaigns).update(customer=member)
     have = CustomerTag.objects.filter(customer=member).values("tag_id")
     CustomerTag.objects.filter(customer=lead).exclude(tag_id__in=have).update(customer=member)
+    # The lead's consent history is the person's: it stays with the survivor (R2.16b).
+    ConsentChange.objects.filter(channel_id=channel_id, customer=lead).update(customer=member)
     # Import tags: one link per tag (the later date kept), then the newest 30 (R2.12).
     mine = {t.import_tag_id: t for t in CustomerImportTag.objects.filter(customer=member)}
     for theirs in CustomerImportTag.objects.filter(customer=lead):
@@ -177,6 +181,7 @@ def unify_lead_into_member(
     why = unifiable(lead, member, anonymous=anonymous)
     if why:
         raise ValueError(why)
+    before = consent_values(member)
     taken = _apply_profile(member, lead)
     member.verified = True
     if lead.first_boot_at and (
@@ -201,6 +206,7 @@ def unify_lead_into_member(
             "updated_at",
         ]
     )
+    consent_record(customer=member, before=before, source=ConsentSource.unification(lead.pk))
     activity_record(
         channel=channel,
         actor=by,

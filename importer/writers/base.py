@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 
 from crm import jobs
 from crm.models import ActivityLog, Channel, Customer, ImportTag
+from crm.services.consent import ConsentSource
 from crm.services.unification import unify_member_with_leads
 from importer.apply import ChunkResult
 from importer.mapping import MappedRow
@@ -73,6 +74,13 @@ class ChunkWriter:
         # The chunk's import tags the 30-limit dropped, per customer ([tag id, added at]): the
         # journal keeps them so undo can put them back (R2.16).
         self.dropped: dict[int, list[list[Any]]] = {}
+
+    @property
+    def consent_source(self) -> ConsentSource:
+        """What the consent history says changed a flag (R2.16b): this import, or the site
+        builder whose pull it is."""
+        kind, _, platform = self.job.origin.partition(":")
+        return ConsentSource.importing(self.job.pk, builder=platform if kind == "builder" else "")
 
     def prepare(self, result: ChunkResult) -> None:
         """Work done ahead of the chunk's transaction (in the write pipeline, by the main

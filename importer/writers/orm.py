@@ -12,6 +12,7 @@ from django.db.models import Count
 
 from crm.models import Customer, CustomerImportTag
 from crm.models.profile_keys import BUILTIN_FIELDS
+from crm.services.consent import CONSENT_FIELDS, consent_record_many, consent_values
 from importer.mapping import MappedRow
 from importer.models import ImportFailure, ImportJournal
 from importer.resolve import Target
@@ -58,6 +59,16 @@ class OrmWriter(ChunkWriter):
         Customer.objects.bulk_create(customers)
         for target, customer in zip(targets, customers, strict=True):
             target.id = customer.pk
+        consent_record_many(
+            channel_id=self.channel.pk,
+            changes=(
+                (c.pk, key, None, getattr(c, field))
+                for c in customers
+                for key, field in CONSENT_FIELDS.items()
+            ),
+            source=self.consent_source,
+            at=now,
+        )
 
     def _update(self, targets: Sequence[Target], now: datetime) -> set[int]:
         if not targets:
@@ -66,10 +77,13 @@ class OrmWriter(ChunkWriter):
             [target_id(t) for t in targets]
         )
         customers = []
+        # The flags as the locked rows have them, not as the import read them (R2.25).
+        before: dict[int, dict[str, bool | None]] = {}
         for t in targets:
             customer = current.get(target_id(t))
             if customer is None or not t.changed:
                 continue
+            before[customer.pk] = consent_values(customer)
             for key, value in t.changes().items():
                 column = BUILTIN_FIELDS.get(key)
                 if column is None:
@@ -84,6 +98,16 @@ class OrmWriter(ChunkWriter):
             customers.append(customer)
         Customer.objects.bulk_update(
             customers, [*CUSTOMER_FIELDS, "profile", "updated_at", "verified"], batch_size=500
+        )
+        consent_record_many(
+            channel_id=self.channel.pk,
+            changes=(
+                (pk, key, flags[key], getattr(current[pk], field))
+                for pk, flags in before.items()
+                for key, field in CONSENT_FIELDS.items()
+            ),
+            source=self.consent_source,
+            at=now,
         )
         return {target_id(t) for t in targets} - current.keys()
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 from crm import jobs
 from crm.models import Customer, CustomerImportTag
 from crm.models.profile_keys import BUILTIN_FIELDS
+from crm.services.consent import CONSENT_FIELDS, consent_insert_sql, consent_params
 from importer.apply import ChunkResult
 from importer.mapping import MappedRow
 from importer.models import ImportFailure, ImportJournal
@@ -61,6 +62,30 @@ _NEW_COLUMNS = (
 )
 
 _STAGING = "import_customer_deltas"
+
+# Consent history (R2.16b), set-based. A new customer's flags, as a change from no value:
+_CONSENT_NEW = consent_insert_sql(
+    f"SELECT c.channel_id, c.id, v.key, NULL::boolean, v.new FROM {Customer._meta.db_table} c"
+    " CROSS JOIN LATERAL (VALUES "
+    + ", ".join(f"('{key}', c.{field})" for key, field in CONSENT_FIELDS.items())
+    + ") AS v(key, new) WHERE c.id = ANY(%(ids)s::bigint[]) AND v.new IS NOT NULL"
+)
+# A changed customer's flags whose bit is set in the staging row, against the row as it is now:
+# locked first (FOR NO KEY UPDATE reads its newest version), so the old value is the one the
+# UPDATE that follows replaces (R2.25), never what the import read earlier.
+_CONSENT_BITS = {key: 1 << CUSTOMER_FIELDS.index(f) for key, f in CONSENT_FIELDS.items()}
+_CONSENT_CHANGED = consent_insert_sql(
+    "SELECT o.channel_id, o.id, v.key, v.old, v.new FROM ("
+    f"  SELECT c.channel_id, c.id, s.mask, {', '.join(f'c.{f} AS old_{f}, s.{f} AS new_{f}' for f in CONSENT_FIELDS.values())}"
+    f"  FROM {Customer._meta.db_table} c JOIN {_STAGING} s ON s.id = c.id"
+    f"  WHERE s.mask & {sum(_CONSENT_BITS.values())} <> 0 FOR NO KEY UPDATE OF c"
+    ") o CROSS JOIN LATERAL (VALUES "
+    + ", ".join(
+        f"('{key}', o.mask & {_CONSENT_BITS[key]}, o.old_{field}, o.new_{field})"
+        for key, field in CONSENT_FIELDS.items()
+    )
+    + ") AS v(key, bit, old, new) WHERE v.bit <> 0 AND v.old IS DISTINCT FROM v.new"
+)
 
 
 # COPY text format: backslash, tab, newline and carriage return are escaped; \N is NULL.
@@ -251,6 +276,14 @@ class CopyWriter(ChunkWriter):
                 f"COPY {_table(Customer)} ({', '.join(_NEW_COLUMNS)}) FROM STDIN",
                 [self._current.created],
             )
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    _CONSENT_NEW,
+                    {
+                        "ids": _bigint_array(t.id for t in targets),
+                        **consent_params(self.consent_source, now),
+                    },
+                )
 
     def _update(self, targets: Sequence[Target], now: datetime) -> set[int]:
         self._gained = []
@@ -306,6 +339,7 @@ class CopyWriter(ChunkWriter):
             f"COPY {_STAGING} (id, mask, {fields}, added, cleared) FROM STDIN",
             [self._current.changed],
         )
+        cursor.execute(_CONSENT_CHANGED, consent_params(self.consent_source, now))
         columns = ", ".join(
             f"{f} = CASE WHEN s.mask & {1 << i} = 0 THEN c.{f} ELSE s.{f} END"
             for i, f in enumerate(CUSTOMER_FIELDS)

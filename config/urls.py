@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from crm.views import boot, language
+from crm.views import boot, collection, language
 
 urlpatterns = [
     # The back-office opens on the contacts list (it picks the manager's channel).
@@ -14,6 +14,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("language/", language.language, name="language"),  # the manager's language (R11.1)
     path("front/boot", boot.boot, name="front-boot"),  # the chat widget's boot (SPEC §9)
+    # The customer's answers in the chat widget (R1.6), authenticated as the boot is.
+    path(
+        "front/follow-ups/<int:request_id>",
+        collection.follow_up_answer,
+        name="front-follow-up",
+    ),
     path("imports/", include("importer.urls")),
     path("inbox/", include("importer.inbox_urls")),
     path("", include("crm.api.urls")),  # the Open API under /open/v5/ (SPEC §9)

@@ -30,6 +30,7 @@ def doer(user: Any, via: str) -> str:
         V.BUILDER: _("A site builder"),
         V.COMMAND: _("The command line"),
         V.IMPORT: _("An import"),
+        V.CHAT: _("The customer"),
     }
     return sources.get(via, _("The system"))
 
@@ -110,7 +111,28 @@ def _delete_sentence(entry: ActivityLog, d: dict[str, Any]) -> str:
     ) % {"who": who(entry), "count": display.count(entry.count)}
 
 
+def _answer_sentence(entry: ActivityLog, d: dict[str, Any]) -> str:
+    """A customer's answer in the chat (R1.6): what it wrote, and what it left as someone else
+    had written it since it was asked (R2.25)."""
+    kept = d.get("kept") or []
+    values = {
+        "who": who(entry),
+        "keys": _keys(d) or "—",
+        "kept": ", ".join(str(k) for k in kept) if isinstance(kept, list) else "",
+    }
+    if values["kept"]:
+        return (
+            _(
+                "%(who)s answered a follow-up: %(keys)s written; %(kept)s kept, changed since "
+                "it was asked"
+            )
+            % values
+        )
+    return _("%(who)s answered a follow-up: %(keys)s written") % values
+
+
 _SENTENCES: dict[str, Callable[[ActivityLog, dict[str, Any]], str]] = {
+    A.FOLLOW_UP_ANSWER: _answer_sentence,
     A.IMPORT: _import_sentence,
     A.CUSTOMER_EDIT: _edit_sentence,
     A.CUSTOMER_BLOCK: _block_sentence,

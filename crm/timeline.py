@@ -45,6 +45,7 @@ _KIND: dict[str, str] = {
     ActivityLog.Action.CUSTOMER_BLOCK: "block",
     ActivityLog.Action.CUSTOMER_UNBLOCK: "unblock",
     ActivityLog.Action.CUSTOMER_UNIFY: "unify",
+    ActivityLog.Action.FOLLOW_UP_ANSWER: "edit",
 }
 
 

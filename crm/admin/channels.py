@@ -21,6 +21,7 @@ from crm.admin.scoping import ChannelScopedAdmin, holds
 from crm.models import ActivityLog, Channel, Membership
 from crm.models.channels import time_zone_names
 from crm.services.channels import channel_rotate_access_secret, channel_set_locale
+from crm.services.collection import channel_set_follow_up
 
 
 class MembershipInline(admin.TabularInline):
@@ -60,7 +61,13 @@ class ChannelForm(forms.ModelForm):
 
     class Meta:
         model = Channel
-        fields = ("country", "time_zone")
+        fields = (
+            "country",
+            "time_zone",
+            "follow_up_enabled",
+            "follow_up_text_ko",
+            "follow_up_text_en",
+        )
 
 
 @admin.register(Channel)
@@ -91,11 +98,14 @@ class ChannelAdmin(ChannelScopedAdmin[Channel]):
         "plugin_key",
         "country",
         "time_zone",
+        "follow_up_enabled",
+        "follow_up_text_ko",
+        "follow_up_text_en",
         "detailed_audit",
         "member_hash_required",
         "created_at",
     )
-    readonly_fields = tuple(name for name in fields if name not in ("country", "time_zone"))
+    readonly_fields = tuple(name for name in fields if name not in ChannelForm.Meta.fields)
     inlines = (MembershipInline,)
 
     def get_urls(self) -> list[URLPattern]:
@@ -148,6 +158,13 @@ class ChannelAdmin(ChannelScopedAdmin[Channel]):
             country=form.cleaned_data["country"],
             time_zone=form.cleaned_data["time_zone"],
             by=request.user,  # type: ignore[arg-type]
+        )
+        channel_set_follow_up(  # R1.6
+            channel=stored,
+            enabled=form.cleaned_data["follow_up_enabled"],
+            text_ko=form.cleaned_data["follow_up_text_ko"],
+            text_en=form.cleaned_data["follow_up_text_en"],
+            by=request.user,
         )
 
 

@@ -14,8 +14,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from crm import display
 from crm.admin.scoping import ChannelScopedAdmin, channels_with, holds
@@ -51,6 +51,45 @@ class MessageInline(admin.TabularInline):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def _shown(key: str, value: Any, channel: Any) -> str:
+    """An answered value as a manager reads it (phones in the channel's format, R11.2)."""
+    if value is None:
+        return "—"
+    if key in ("mobileNumber", "landlineNumber"):
+        return display.phone(value, channel)
+    if isinstance(value, bool):
+        return str(_("Yes") if value else _("No"))
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+def _label(field: dict[str, Any]) -> str:
+    """A field's label in the reader's language (the other language's, else the key)."""
+    ko, en = field.get("labelKo") or "", field.get("labelEn") or ""
+    first, second = (ko, en) if get_language() == "ko" else (en, ko)
+    return str(first or second or field["key"])
+
+
+def info_request_rows(chat: Chat) -> list[dict[str, Any]]:
+    """The chat's follow-ups and forms for its page: each field asked, and the answer written
+    or kept (R2.25: someone else had written that key since it was asked)."""
+    rows = []
+    for request in chat.info_requests.select_related("sent_by").order_by("created_at", "id"):
+        fields = []
+        for field in request.fields:
+            key = str(field["key"])
+            if key in request.kept:
+                answer, status = _shown(key, request.kept[key], chat.channel), "kept"
+            elif key in request.written:
+                answer, status = _shown(key, request.written[key], chat.channel), "written"
+            else:
+                answer, status = "", "empty"
+            fields.append({"key": key, "label": _label(field), "answer": answer, "status": status})
+        rows.append({"request": request, "fields": fields})
+    return rows
 
 
 @admin.register(Chat)
@@ -105,9 +144,12 @@ class ChatAdmin(ChannelScopedAdmin[Chat]):
     ) -> HttpResponse:
         chat = self.get_object(request, object_id)
         can_send = chat is not None and holds(request, "change_customers", chat.channel_id)
-        return super().change_view(
-            request, object_id, form_url, {"can_send": can_send, **(extra_context or {})}
-        )
+        extra = {
+            "can_send": can_send,
+            "info_requests": info_request_rows(chat) if chat is not None else [],
+            **(extra_context or {}),
+        }
+        return super().change_view(request, object_id, form_url, extra)
 
 
 @admin.register(Call)

@@ -11,6 +11,7 @@ from crm.models.channels import (
     Membership,
     Role,
 )
+from crm.models.collection import InfoRequest
 from crm.models.consent import ConsentChange
 from crm.models.conversations import Call, Campaign, CampaignTarget, Chat, Message
 from crm.models.customers import (
@@ -51,6 +52,7 @@ __all__ = [
     "DeletionJob",
     "ImportTag",
     "InboxMessage",
+    "InfoRequest",
     "LeasedJob",
     "ManagerSettings",
     "Membership",

@@ -23,6 +23,7 @@ class ActivityLog(models.Model):
         IMPORT = "import", _("Customer import")
         IMPORT_UNDO = "import.undo", _("Import undone")
         EXPORT = "export", _("Customer export")
+        FOLLOW_UP_ANSWER = "follow_up.answer", _("Follow-up answered")
 
     class Via(models.TextChoices):
         HAND = "hand", _("By hand")
@@ -32,6 +33,7 @@ class ActivityLog(models.Model):
         BUILDER = "builder", _("Builder")
         BOOT = "boot", _("Boot")
         COMMAND = "command", _("Command line")
+        CHAT = "chat", _("Chat")  # the customer, answering in the chat widget (R1.6)
 
     channel = models.ForeignKey(
         "crm.Channel", on_delete=models.CASCADE, related_name="activity", verbose_name=_("channel")

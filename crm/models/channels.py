@@ -110,6 +110,30 @@ class Channel(models.Model):
         validators=[validate_time_zone],
         help_text=_("Dates and times are shown in this time zone."),
     )
+    # R1.6: when a manager replies to a customer the channel cannot reach, the chat asks for an
+    # email or mobile number; blank wording: the product's default in that language.
+    follow_up_enabled = models.BooleanField(
+        default=True,
+        verbose_name=_("follow-up on replies"),
+        help_text=_(
+            "When a manager replies to a customer without an email or mobile number, the chat "
+            "asks for one."
+        ),
+    )
+    follow_up_text_ko = models.CharField(
+        max_length=500,
+        blank=True,
+        default="",
+        verbose_name=_("follow-up wording (Korean)"),
+        help_text=_("Empty: the default wording."),
+    )
+    follow_up_text_en = models.CharField(
+        max_length=500,
+        blank=True,
+        default="",
+        verbose_name=_("follow-up wording (English)"),
+        help_text=_("Empty: the default wording."),
+    )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
@@ -115,14 +116,22 @@ def channel_set_locale(*, channel: Channel, country: str, time_zone: str, by: Us
     channel.time_zone = time_zone
     _checked_locale(channel)
     after = {"country": str(channel.country), "time_zone": channel.time_zone}
+    return channel_settings_saved(channel=channel, before=before, after=after, by=by)
+
+
+def channel_settings_saved(
+    *, channel: Channel, before: Mapping[str, object], after: Mapping[str, object], by: Actor
+) -> Channel:
+    """Save the settings ``after`` (already on ``channel``) that differ from ``before``, with a
+    ``channel.edit`` activity entry holding both; nothing when none changed."""
     if after == before:
         return channel
-    channel.save(update_fields=list(_LOCALE))
+    channel.save(update_fields=list(after))
     activity_record(
         channel=channel,
         actor=by,
         action=ActivityLog.Action.CHANNEL_EDIT,
         via=ActivityLog.Via.HAND,
-        detail={"before": before, "after": after},
+        detail={"before": dict(before), "after": dict(after)},
     )
     return channel

@@ -25,6 +25,7 @@ from crm.models import (
     Message,
 )
 from crm.selectors import contacts_matching
+from crm.services.collection import follow_up_ask
 from crm.types import Actor, manager_or_none
 
 MAX_BODY = 10_000  # characters of a message or a campaign's text
@@ -82,6 +83,8 @@ def message_send(*, channel: Channel, chat: Chat, body: str, by: Actor) -> Messa
         delivery=Message.Delivery.DELIVERED if reachable else Message.Delivery.UNDELIVERED,
     )
     Chat.objects.filter(pk=chat.pk).update(updated_at=message.created_at)
+    if reachable and customer is not None:
+        follow_up_ask(channel=channel, chat=chat, customer=customer)  # R1.6
     return message
 
 

@@ -72,13 +72,15 @@ def _logged_in(user: Any) -> Client:
 
 
 _HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
+_CHECKED = re.compile(r'<input type="checkbox" name="([^"]+)"[^>]*\bchecked\b')
 
 
 def _post(client: Client, channel: Channel, **values: str) -> Any:
     """Posts the change form as a browser would: its hidden inputs (the managers inline's
-    management form) plus ``values``."""
+    management form) and ticked boxes, plus ``values``."""
     page = client.get(_change_url(channel)).content.decode()
     data = dict(_HIDDEN.findall(page))
+    data.update(dict.fromkeys(_CHECKED.findall(page), "on"))
     data.pop("csrfmiddlewaretoken", None)
     return client.post(_change_url(channel), {**data, **values})
 

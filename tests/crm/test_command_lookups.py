@@ -22,5 +22,11 @@ def test_an_unknown_manager_stops_the_command_naming_it(channel: Any) -> None:
         manager_named("nobody-here")
     with pytest.raises(CommandError, match="nobody-here"):
         call_command(
-            "import_customers", "acme", "members.csv", "--kind", "member", "--manager", "nobody-here"
+            "import_customers",
+            "acme",
+            "members.csv",
+            "--kind",
+            "member",
+            "--manager",
+            "nobody-here",
         )

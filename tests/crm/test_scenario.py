@@ -90,7 +90,8 @@ def test_scenario_one_person_through_every_path(
     member.refresh_from_db()
     assert (member.name, member.email, member.veil_id) == ("김지우", EMAIL, VEIL)
     chat.refresh_from_db()
-    assert chat.customer_id == member.pk and chat.messages.count() == 2
+    # Three: the visitor had no contact, so the reply asked for one (R1.6).
+    assert chat.customer_id == member.pk and chat.messages.count() == 3
     assert ActivityLog.objects.filter(action="customer.unify", customer_id=member.pk).exists()
     assert_mu(channel, 1)
     early = campaign_create(channel=channel, name="early", body="hi", audience={}, by=owner)

@@ -1,0 +1,152 @@
+"""The chat widget's answers (R1.6), next to its boot: ``POST /front/follow-ups/<id>`` answers a
+follow-up.
+
+JSON in: ``pluginKey`` and the customer as the boot knows it (``veilId``, or ``memberId`` with
+its ``memberHash``), ``answers`` (profile key → what the customer typed) and optionally
+``language`` (``ko``/``en``; else Accept-Language). Unlike the boot, whose answer is data for
+the widget (R11.3), these reasons are read by the customer: they come in the customer's
+language. Errors are ``{"errors": {key: reason}}``: 400 a malformed request or an answer the
+parsers refuse, 401 a missing or wrong memberHash, 403 a blocked customer or a request sent to
+another customer, 404 an unknown plugin key, customer or request (another channel's ids are
+unknown here), 409 already answered, 410 the chat's customer was deleted, 413 a body over
+32 KB, 429 past the rate limits (the boot's, counted apart: R7.4).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from crm.languages import supported
+from crm.models import Channel, InfoRequest
+from crm.ratelimit import client_address, rate_hit, too_many
+from crm.services.boot import MemberHashRefused
+from crm.services.collection import AnswerRefused, info_request_answer, widget_customer
+from crm.views.boot import _cors, _errors
+
+MAX_BODY = 32 * 1024  # bytes: a form's answers are far smaller
+_TEXT_KEYS = ("pluginKey", "memberHash", "veilId", "language")
+_ANSWER_TYPES = (str, int, float, bool, list)
+
+
+def widget_language(request: HttpRequest, chosen: object) -> str:
+    """The customer's language: the widget's choice, else the browser's first one we speak,
+    else English."""
+    if isinstance(chosen, str) and supported(chosen):
+        return supported(chosen) or "en"
+    header = request.META.get("HTTP_ACCEPT_LANGUAGE", "")
+    for code, _quality in translation.trans_real.parse_accept_lang_header(header):
+        language = supported(code)
+        if language:
+            return language
+    return "en"
+
+
+def _limited(scope: str, subject: str, limit: int) -> HttpResponse | None:
+    """R7.4: the boot's limits, on the widget's answers' own counters."""
+    state = rate_hit(scope, subject, limit=limit, window=settings.BOOT_RATE_WINDOW_SECONDS)
+    return None if state.allowed else _cors(too_many(state, "widget requests"))
+
+
+def _body(request: HttpRequest) -> dict[str, Any]:
+    """The body's fields, their JSON types checked; raises ValidationError by key."""
+    try:
+        data = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationError({"body": _("The body is not JSON.")}) from None
+    if not isinstance(data, dict):
+        raise ValidationError({"body": _("The body must be a JSON object.")})
+    errors: dict[str, str] = {}
+    for key in (*_TEXT_KEYS, "memberId"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            errors[key] = _("Must be a string.")
+    if not data.get("pluginKey") and "pluginKey" not in errors:
+        errors["pluginKey"] = _("The plugin key is required.")
+    answers = data.get("answers")
+    if not isinstance(answers, dict):
+        errors["answers"] = _("Give the answers as a JSON object of profile keys.")
+    else:
+        for key, value in answers.items():
+            if value is not None and not isinstance(value, _ANSWER_TYPES):
+                errors[key] = _("An answer is text, a number, true or false, or a list.")
+    if errors:
+        raise ValidationError(errors)
+    return data
+
+
+def _flat(exc: ValidationError) -> dict[str, str]:
+    return {key: " ".join(reasons) for key, reasons in exc.message_dict.items()}
+
+
+def _answer(request: HttpRequest, request_id: int, kind: str) -> HttpResponse:
+    if request.method == "OPTIONS":
+        return _cors(HttpResponse(status=204))
+    limit = settings.BOOT_RATE_LIMIT_PER_ADDRESS
+    limited = _limited("widget-address", client_address(request), limit)
+    if limited:
+        return limited
+    if len(request.body) > MAX_BODY:
+        return _errors(413, {"body": _("The body is over 32 KB.")})
+    try:
+        data = _body(request)
+    except ValidationError as exc:
+        with translation.override(widget_language(request, None)):
+            return _errors(400, _flat(exc))
+    with translation.override(widget_language(request, data.get("language"))):
+        return _answer_in_language(request_id, kind, data)
+
+
+def _answer_in_language(request_id: int, kind: str, data: dict[str, Any]) -> HttpResponse:
+    limited = _limited("widget-key", data["pluginKey"], settings.BOOT_RATE_LIMIT_PER_KEY)
+    if limited:
+        return limited
+    channel = Channel.objects.filter(plugin_key=data["pluginKey"]).first()
+    if channel is None:
+        return _errors(404, {"pluginKey": _("No channel has this plugin key.")})
+    try:
+        customer = widget_customer(
+            channel=channel,
+            member_id=data.get("memberId"),
+            member_hash=data.get("memberHash"),
+            veil_id=data.get("veilId"),
+        )
+    except MemberHashRefused as exc:
+        return _errors(401, {"memberHash": exc.reason})
+    except ValidationError as exc:
+        return _errors(400, _flat(exc))
+    if customer is None:
+        return _errors(404, {"customer": _("No such customer in this channel: boot first.")})
+    info = InfoRequest.objects.filter(pk=request_id, channel=channel, kind=kind).first()
+    if info is None:
+        return _errors(404, {"request": _("No such request in this channel.")})
+    try:
+        info = info_request_answer(
+            channel=channel, request=info, customer=customer, answers=data["answers"]
+        )
+    except AnswerRefused as exc:
+        return _errors(exc.status, exc.errors)
+    return _cors(
+        JsonResponse(
+            {
+                "id": info.pk,
+                "answered": True,
+                "written": sorted(info.written),
+                "kept": sorted(info.kept),
+            }
+        )
+    )
+
+
+@csrf_exempt
+@require_http_methods(["POST", "OPTIONS"])
+def follow_up_answer(request: HttpRequest, request_id: int) -> HttpResponse:
+    """The customer's email or mobile number in answer to a follow-up (R1.6)."""
+    return _answer(request, request_id, InfoRequest.Kind.FOLLOW_UP)

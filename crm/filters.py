@@ -142,6 +142,28 @@ def _day_start(day: dt.date) -> dt.datetime:
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+class _Choices(django_filters.fields.ModelChoiceIterator):
+    """A tag list's choices read by one plain query. Django reads them through ``.iterator()``,
+    which on PostgreSQL opens a server-side cursor: three round trips (DECLARE, FETCH, CLOSE)
+    for a few dozen names, on every contacts page (issue 15)."""
+
+    def __iter__(self) -> Any:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        if self.field.null_label is not None:
+            yield (self.field.null_value, self.field.null_label)
+        for obj in self.queryset:
+            yield self.choice(obj)
+
+
+class _ChoiceField(django_filters.fields.ModelChoiceField):
+    iterator = _Choices
+
+
+class _ModelChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = _ChoiceField
+
+
 class _YesNoUnset:
     CHOICES = (("yes", "Yes"), ("no", "No"), ("unset", "Not set"))
 
@@ -157,14 +179,14 @@ class CustomerFilter(django_filters.FilterSet):
     type = django_filters.ChoiceFilter(
         label=_("Type"), choices=CustomerType.choices, method="filter_type", empty_label=_("Any")
     )
-    tag = django_filters.ModelChoiceFilter(
+    tag = _ModelChoiceFilter(
         label=_("Tag"),
         queryset=Tag.objects.none(),
         to_field_name="name",
         method="filter_tag",
         empty_label=_("Any"),
     )
-    importTag = django_filters.ModelChoiceFilter(
+    importTag = _ModelChoiceFilter(
         label=_("Import tag"),
         queryset=ImportTag.objects.none(),
         to_field_name="name",

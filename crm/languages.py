@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import OuterRef, Subquery
 from django.utils import translation
 
 from crm.models import ManagerSettings, Membership
@@ -29,14 +31,17 @@ def manager_language(user: Any) -> str | None:
     """The language ``user`` reads the back-office in; None leaves it to the request."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    chosen = ManagerSettings.objects.filter(user=user).values_list("language", flat=True).first()
+    # One query: the manager's choice, and the country of their first channel (by membership).
+    first_channel = Membership.objects.filter(user=OuterRef("pk")).order_by("pk")
+    chosen, country = get_user_model().objects.filter(pk=user.pk).values_list(
+        Subquery(ManagerSettings.objects.filter(user=OuterRef("pk")).values("language")[:1]),
+        Subquery(first_channel.values("channel__country")[:1]),
+    ).first() or (None, None)
     if chosen:
-        return chosen
-    membership = Membership.objects.filter(user=user).select_related("channel").order_by("pk")
-    first = membership.first()
-    if first is None:
+        return str(chosen)
+    if country is None:
         return None
-    return settings.LANGUAGE_BY_COUNTRY.get(str(first.channel.country))
+    return settings.LANGUAGE_BY_COUNTRY.get(str(country))
 
 
 @contextmanager

@@ -13,7 +13,16 @@ from django.db.models import QuerySet, Sum
 from guardian.shortcuts import get_objects_for_user
 
 from crm.db import ID_ARRAY
-from crm.models import Channel, ConsentChange, Customer, DeletionJob, MuDelta, ProfileKey
+from crm.models import (
+    Channel,
+    ChannelGroupObjectPermission,
+    ChannelUserObjectPermission,
+    ConsentChange,
+    Customer,
+    DeletionJob,
+    MuDelta,
+    ProfileKey,
+)
 from crm.models.profile_keys import BUILTIN_FIELDS
 
 
@@ -28,6 +37,44 @@ def channels_for_user(
     return get_objects_for_user(
         user, f"crm.{perm}", klass=Channel, accept_global_perms=False, with_superuser=False
     )
+
+
+@dataclass(frozen=True)
+class ChannelGrants:
+    """Every channel grant of one user: channel ids by permission codename. ``every`` holds all
+    channels for a superuser, who holds every grant (``channels_for_user``)."""
+
+    by_perm: Mapping[str, frozenset[int]]
+    every: frozenset[int] | None = None
+
+    def ids(self, perm: str) -> frozenset[int]:
+        if self.every is not None:
+            return self.every
+        return self.by_perm.get(perm, frozenset())
+
+
+def channel_grants(user: AbstractBaseUser | AnonymousUser) -> ChannelGrants:
+    """All of ``user``'s channel grants in one query: for each permission, the channels
+    ``channels_for_user(user, perm)`` lists (grants of the user and of the user's groups).
+
+    A back-office page asks for several permissions (view, change, block, delete, import, the
+    admin's own checks per model and per action): one query per page instead of one per
+    permission."""
+    if not user.is_authenticated or not user.is_active:
+        return ChannelGrants({})
+    if getattr(user, "is_superuser", False):
+        return ChannelGrants({}, every=frozenset(Channel.objects.values_list("pk", flat=True)))
+    fields = ("permission__codename", "content_object_id")
+    mine = ChannelUserObjectPermission.objects.filter(
+        user_id=user.pk, permission__content_type__app_label="crm"
+    ).values_list(*fields)
+    groups = ChannelGroupObjectPermission.objects.filter(
+        group__user=user.pk, permission__content_type__app_label="crm"
+    ).values_list(*fields)
+    by_perm: dict[str, set[int]] = {}
+    for codename, channel_id in mine.union(groups, all=True):
+        by_perm.setdefault(codename, set()).add(channel_id)
+    return ChannelGrants({perm: frozenset(ids) for perm, ids in by_perm.items()})
 
 
 def contacts(channel: Channel) -> QuerySet[Customer]:

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,8 +23,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from crm import display
 from crm.admin.customer_actions import CustomerActionsMixin
@@ -102,7 +103,7 @@ class ContactsChangeList(ChangeList):
     search_form_class = _NoAdminSearch
 
     def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
-        self.user = request.user
+        self.request = request
         self.channels = list(channels_with(request, "view_customers").order_by("name"))
         self.channel = pick_channel(request, self.channels)
         if self.channel is not None and request.session.get(SESSION_CHANNEL) != self.channel.slug:
@@ -196,7 +197,7 @@ class ContactsChangeList(ChangeList):
     @cached_property
     def can_import(self) -> bool:
         """Whether the manager may start an import into this channel (the wizard's link)."""
-        return self.channel is not None and self.user.has_perm("crm.import_customers", self.channel)
+        return self.channel is not None and holds(self.request, "import_customers", self.channel.pk)
 
     @property
     def result_count_display(self) -> str:
@@ -268,6 +269,16 @@ class CustomerAdmin(CustomerActionsMixin, ChannelScopedAdmin[Customer]):
     ) -> tuple[QuerySet[Customer], bool]:
         # Reached by autocomplete only (the contacts list searches through its FilterSet).
         return search_contacts(queryset.filter(blocked=False), search_term), False
+
+    def action_checkbox(self, obj: Customer) -> SafeString:
+        """Django's checkbox, written out: the admin renders a ``CheckboxInput`` through the form
+        template engine for every row (a tenth of the contacts page's time, issue 15)."""
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            ACTION_CHECKBOX_NAME,
+            obj.pk,
+            format_html(gettext("Select this object for an action - {}"), str(obj)),
+        )
 
     @admin.display(description=_("Name"))
     def display_name(self, obj: Customer) -> str | SafeString:

@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Channel
-from crm.selectors import channels_for_user
+from crm.selectors import ChannelGrants, channel_grants
 
 _M = TypeVar("_M", bound=models.Model)
 
@@ -31,26 +31,29 @@ else:
             return cls
 
 
+def _grants(request: HttpRequest) -> ChannelGrants:
+    """The user's channel grants, read once per request (``channel_grants``: one query)."""
+    grants: ChannelGrants | None = request.__dict__.get("_crm_grants")
+    if grants is None:
+        grants = request.__dict__["_crm_grants"] = channel_grants(request.user)
+    return grants
+
+
 def channels_with(request: HttpRequest, perm: str) -> QuerySet[Channel]:
-    """The channels on which the requesting user holds ``perm``, remembered for the request."""
-    cache: dict[str, list[int]] = request.__dict__.setdefault("_crm_channel_ids", {})
-    if perm not in cache:
-        cache[perm] = list(channels_for_user(request.user, perm).values_list("pk", flat=True))
-    return Channel.objects.filter(pk__in=cache[perm])
+    """The channels on which the requesting user holds ``perm``."""
+    return Channel.objects.filter(pk__in=sorted(_grants(request).ids(perm)))
 
 
 def channel_count(request: HttpRequest, perm: str) -> int:
-    channels_with(request, perm)
-    return len(request.__dict__["_crm_channel_ids"][perm])
+    return len(_grants(request).ids(perm))
 
 
 def holds(request: HttpRequest, perm: str | None, channel_id: int | None = None) -> bool:
     """Whether the user holds ``perm`` on ``channel_id`` (on any channel when None)."""
     if perm is None:
         return False
-    # From the ids remembered for the request: the admin asks once per row of a list.
-    channels_with(request, perm)
-    ids: list[int] = request.__dict__["_crm_channel_ids"][perm]
+    # From the grants read once for the request: the admin asks once per row, action and model.
+    ids = _grants(request).ids(perm)
     return bool(ids) if channel_id is None else channel_id in ids
 
 

@@ -9,6 +9,7 @@ from django import template
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from crm.admin.scoping import holds
 from crm.models import DeletionJob
 from crm.selectors import channels_for_user, deletion_jobs
 from importer.inbox import unread_count
@@ -23,10 +24,12 @@ def header_links(context: Any) -> dict[str, Any]:
     user = context.get("user")
     if user is None or not user.is_authenticated:
         return {"unread": 0, "can_import": False}
-    return {
-        "unread": unread_count(user),
-        "can_import": channels_for_user(user, "import_customers").exists(),
-    }
+    request = context.get("request")
+    if request is not None and request.user == user:  # the grants the page has read already
+        can_import = holds(request, "import_customers")
+    else:
+        can_import = channels_for_user(user, "import_customers").exists()
+    return {"unread": unread_count(user), "can_import": can_import}
 
 
 @register.simple_tag

@@ -1,0 +1,131 @@
+"""What the contacts page costs besides its own query (issue 15), with what the manager sees
+unchanged: rows written by ``crm.admin.rows`` exactly as Django's admin writes them, the
+checkbox of each row as Django renders it, every channel grant read in one query, and a page
+whose number of queries does not grow with its rows (R1.4: fast at 1,000,000 customers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib import admin
+from django.contrib.admin import ModelAdmin
+from django.contrib.admin.templatetags.admin_list import items_for_result, results
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
+from django.urls import resolve, reverse
+from django.utils import translation
+from guardian.shortcuts import assign_perm
+
+from crm.admin.rows import fast_results
+from crm.models import Channel, Customer
+from crm.selectors import channel_grants, channels_for_user
+from crm.services.customers import customer_update, lead_add
+from tests.conftest import make_user
+
+LIST = reverse("admin:crm_customer_changelist")
+PERMS = (
+    "view_customers",
+    "change_customers",
+    "block_customers",
+    "delete_customers",
+    "import_customers",
+    "manage_managers",
+    "manage_profile_keys",
+)
+
+
+def _changelist(user: Any, **params: str) -> Any:
+    request = RequestFactory().get(LIST, params)
+    request.user = user
+    request.resolver_match = resolve(LIST)
+    request.session = {}  # type: ignore[assignment]
+    model_admin = admin.site._registry[Customer]
+    cl = model_admin.get_changelist_instance(request)
+    cl.formset = None  # as changelist_view sets it for a list without list_editable
+    return cl
+
+
+@pytest.fixture
+def varied(channel: Channel) -> list[Customer]:
+    """Customers whose cells take every path: no name, a blank name, markup in a name, no email,
+    a member, a foreign mobile, no mobile."""
+    made = [
+        lead_add(channel=channel, name="김민준", email="kim@example.com").customer,
+        lead_add(channel=channel, name="", email="noname@example.com").customer,
+        lead_add(channel=channel, name='<b>Tom & "Jerry"</b>', email="tj@example.com").customer,
+        lead_add(channel=channel, name="Alice", mobile_number="+821055556666").customer,
+        lead_add(channel=channel, name="Yuki", mobile_number="+819012345678").customer,
+    ]
+    customer_update(channel=channel, customer=made[0], values={"memberId": "M-<1>"})
+    Customer.objects.filter(pk=made[1].pk).update(name="   ")
+    return made
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_r1_4_rows_are_written_exactly_as_django_writes_them(
+    owner: Any, varied: list[Customer], language: str
+) -> None:
+    with translation.override(language):
+        cl = _changelist(owner, q="")
+        assert len(cl.result_list) == len(varied)
+        ours = [list(row) for row in fast_results(cl)]
+        django = [list(row) for row in results(cl)]
+        assert ours == django
+        assert any("&lt;b&gt;Tom &amp; &quot;Jerry&quot;&lt;/b&gt;" in cell for cell in ours[2])
+        # Filtered, so the row links carry the list's filters back (preserved filters).
+        cl = _changelist(owner, q="example.com")
+        ours = [list(row) for row in fast_results(cl)]
+        assert ours == [list(items_for_result(cl, row, None)) for row in cl.result_list]
+        assert "_changelist_filters=" in ours[0][1]
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_r1_4_row_checkbox_is_djangos(owner: Any, varied: list[Customer], language: str) -> None:
+    model_admin = admin.site._registry[Customer]
+    with translation.override(language):
+        for person in varied:
+            assert model_admin.action_checkbox(person) == ModelAdmin.action_checkbox(
+                model_admin, person
+            )
+
+
+def test_r8_2_channel_grants_are_those_of_channels_for_user(
+    channel: Channel, other_channel: Channel, agent: Any, admin_manager: Any, owner: Any
+) -> None:
+    """One query for every grant, and the same channels ``channels_for_user`` lists per grant:
+    the user's own grants, a group's, none for an inactive user, all for a superuser."""
+    group = Group.objects.create(name="night shift")
+    assign_perm("crm.delete_customers", group, other_channel)
+    agent.groups.add(group)
+    inactive = make_user("gone", is_active=False)
+    assign_perm("crm.view_customers", inactive, channel)
+    boss = make_user("boss", is_superuser=True, is_staff=True)
+    for user in (agent, admin_manager, owner, inactive, boss):
+        with CaptureQueriesContext(connection) as queries:
+            grants = channel_grants(user)
+        assert len(queries) <= 1
+        for perm in PERMS:
+            expected = set(channels_for_user(user, perm).values_list("pk", flat=True))
+            assert set(grants.ids(perm)) == expected, (user.username, perm)
+    assert other_channel.pk in channel_grants(agent).ids("delete_customers")
+
+
+def test_r1_4_contacts_page_queries_do_not_grow_with_its_rows(channel: Channel, owner: Any) -> None:
+    client = Client()
+    client.force_login(owner)
+    lead_add(channel=channel, name="First", email="first@example.com")
+    client.get(LIST, {"channel": channel.slug})  # the session remembers the channel
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(LIST, {"channel": channel.slug}).status_code == 200
+    for i in range(60):
+        lead_add(channel=channel, name=f"Person {i}", email=f"p{i}@example.com")
+    with CaptureQueriesContext(connection) as page:
+        html = client.get(LIST, {"channel": channel.slug}).content.decode()
+    assert html.count('name="_selected_action"') == 50
+    assert len(page) == len(one), [q["sql"] for q in page]
+    # Each grant is read once for the whole page, however many rights the page asks about.
+    grant_reads = [q for q in page if "channeluserobjectpermission" in q["sql"]]
+    assert len(grant_reads) == 1

@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext
+
 from crm.values import MAX_KEYS, MAX_PROFILE_BYTES, InvalidValue, check_profile
 from importer.mapping import EMPTY, UNSUBSCRIBE_KEYS, MappedRow, Plan
 from importer.resolve import Target, find_existing
@@ -151,8 +153,11 @@ class Merger:
         row.errors.append(
             (
                 ",".join(missing),
-                f"{' and '.join(missing)} must be given (true or false) for a new"
-                " customer: an existing customer keeps its value when the cell is empty",
+                gettext(
+                    "%(keys)s must be given (true or false) for a new customer: an existing"
+                    " customer keeps its value when the cell is empty"
+                )
+                % {"keys": " and ".join(missing)},
             )
         )
 

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crm.models import ProfileKey, ProfileKeyType
 from importer.models import EmptyPolicy
@@ -15,12 +16,12 @@ from importer.reading.opening import MB
 from importer.vocabulary import INVERTIBLE_KEYS, inverted_key, split_inverted
 
 KIND_CHOICES = [
-    ("member", "Members"),
-    ("lead", "Leads"),
+    ("member", gettext_lazy("Members")),
+    ("lead", gettext_lazy("Leads")),
 ]
 IDENTITY_CHOICES = [
-    ("email", "Email"),
-    ("mobileNumber", "Mobile number"),
+    ("email", gettext_lazy("Email")),
+    ("mobileNumber", gettext_lazy("Mobile number")),
 ]
 DONT_IMPORT = ""
 
@@ -38,7 +39,9 @@ class StartForm(forms.Form):
         if cleaned.get("kind") == "member":
             cleaned["identity"] = "memberId"
         elif not cleaned.get("identity"):
-            self.add_error("identity", "Choose how leads are identified: email or mobile number.")
+            self.add_error(
+                "identity", _("Choose how leads are identified: email or mobile number.")
+            )
         return cleaned
 
 
@@ -46,7 +49,7 @@ class UploadForm(forms.Form):
     """Step 2 (R2.3): the file. Its content decides CSV or XLSX; the reader refuses the rest."""
 
     file = forms.FileField(
-        label="File",
+        label=gettext_lazy("File"),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,.xlsx,.xls,text/csv"}),
     )
 
@@ -55,8 +58,11 @@ class UploadForm(forms.Form):
         limit = settings.UPLOAD_MAX_BYTES
         if upload.size > limit:
             raise forms.ValidationError(
-                f"The file is {upload.size / MB:.1f} MB; the largest file that can be imported"
-                f" is {limit / MB:g} MB. Split it into smaller files."
+                _(
+                    "The file is %(size)s MB; the largest file that can be imported is %(limit)s MB."
+                    " Split it into smaller files."
+                )
+                % {"size": f"{upload.size / MB:.1f}", "limit": f"{limit / MB:g}"}
             )
         return upload
 
@@ -77,10 +83,12 @@ class MappingForm(forms.Form):
     column; a key used by two columns is refused on both rows."""
 
     save_as = forms.CharField(
-        label="Save this mapping as",
+        label=gettext_lazy("Save this mapping as"),
         required=False,
         max_length=100,
-        help_text="Optional. A later file with the same columns is offered this mapping.",
+        help_text=gettext_lazy(
+            "Optional. A later file with the same columns is offered this mapping."
+        ),
     )
 
     def __init__(
@@ -98,9 +106,11 @@ class MappingForm(forms.Form):
         self.identity = identity
         self.fields["identity_column"] = forms.ChoiceField(
             label=identity,
-            choices=[("", "— choose the column —")]
+            choices=[("", _("— choose the column —"))]
             + [(str(i), h) for i, h in enumerate(self.headers)],
-            error_messages={"required": f"Choose the column that holds {identity}."},
+            error_messages={
+                "required": _("Choose the column that holds %(key)s.") % {"key": identity}
+            },
         )
         offered = [
             k for k in keys if k.key != identity and not (kind == "lead" and k.key == "memberId")
@@ -150,7 +160,11 @@ class MappingForm(forms.Form):
                 others = ", ".join(f"“{self.headers[i]}”" for i in indexes if i != index)
                 self.add_error(
                     self.column_field(index),
-                    f"{key} is also used by {others}: a profile key may be used by one column only.",
+                    _(
+                        "%(key)s is also used by %(others)s: a profile key may be used by one"
+                        " column only."
+                    )
+                    % {"key": key, "others": others},
                 )
         return cleaned
 
@@ -173,12 +187,14 @@ class KeyCreateForm(forms.Form):
     """A new custom profile key from the mapping screen (R2.8), for one column."""
 
     key = forms.CharField(
-        label="Key name",
+        label=gettext_lazy("Key name"),
         max_length=64,
-        help_text="Letters, digits and _; starts with a letter (e.g. grade, lastOrderAt).",
+        help_text=gettext_lazy(
+            "Letters, digits and _; starts with a letter (e.g. grade, lastOrderAt)."
+        ),
     )
-    type = forms.ChoiceField(label="Type", choices=ProfileKeyType.choices)
-    label = forms.CharField(label="Label", max_length=200, required=False)
+    type = forms.ChoiceField(label=gettext_lazy("Type"), choices=ProfileKeyType.choices)
+    label = forms.CharField(label=gettext_lazy("Label"), max_length=200, required=False)
     column = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
 
@@ -186,22 +202,27 @@ class SettingsForm(forms.Form):
     """Step 5: empty cells (R2.11, with R2.10's exception) and the import tag (R2.12)."""
 
     empty_policy = forms.ChoiceField(
-        label="Empty cells",
+        label=gettext_lazy("Empty cells"),
         choices=[
-            (EmptyPolicy.KEEP, "Keep existing data: an empty cell changes nothing"),
-            (EmptyPolicy.CLEAR, "Clear existing data: an empty cell removes the stored value"),
+            (EmptyPolicy.KEEP, gettext_lazy("Keep existing data: an empty cell changes nothing")),
+            (
+                EmptyPolicy.CLEAR,
+                gettext_lazy("Clear existing data: an empty cell removes the stored value"),
+            ),
         ],
         widget=forms.RadioSelect,
     )
     tag = forms.CharField(
-        label="Import tag",
+        label=gettext_lazy("Import tag"),
         max_length=512,
-        help_text="Added to every customer this import creates or updates, so you can find"
-        " them in contacts, filter them for marketing, or delete them together.",
+        help_text=gettext_lazy(
+            "Added to every customer this import creates or updates, so you can find"
+            " them in contacts, filter them for marketing, or delete them together."
+        ),
     )
 
     def clean_tag(self) -> str:
         tag = str(self.cleaned_data["tag"]).strip()
         if not tag:
-            raise forms.ValidationError("Give the import a tag.")
+            raise forms.ValidationError(_("Give the import a tag."))
         return tag

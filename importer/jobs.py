@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from config.celery import queue
 from crm import jobs
@@ -23,14 +24,21 @@ class ImportLocked(Exception):
     def __init__(self, running: ImportJob | None) -> None:
         self.running = running
         if running is None:
-            message = "another import of this channel is queued or running; try again when it ends"
+            message = gettext(
+                "another import of this channel is queued or running; try again when it ends"
+            )
         else:
             who = running.requested_by.get_username() if running.requested_by else running.origin
-            message = (
-                f"import #{running.pk} of {running.filename!r} (by {who}) is {running.status}"
-                f" in this channel ({running.rows_done:,} rows done): one import runs at a time;"
-                " start this one when it ends"
-            )
+            message = gettext(
+                "import #%(import)s of %(file)s (by %(who)s) is %(status)s in this channel"
+                " (%(rows)s rows done): one import runs at a time; start this one when it ends"
+            ) % {
+                "import": running.pk,
+                "file": repr(running.filename),
+                "who": who,
+                "status": running.get_status_display().lower(),
+                "rows": f"{running.rows_done:,}",
+            }
         super().__init__(message)
 
 

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 
+from django.utils.translation import gettext
+
 from crm.models import ProfileKey
 from crm.models.profile_keys import BUILTIN_FIELDS
 from crm.spreadsheets import FORMULA_TRIGGERS
@@ -99,44 +101,66 @@ def build_plan(
     """
     problems: list[str] = []
     if kind not in ("member", "lead"):
-        problems.append(f"unknown import kind {kind!r}: member or lead")
+        problems.append(
+            gettext("unknown import kind %(kind)s: member or lead") % {"kind": repr(kind)}
+        )
     expected_identity = "memberId" if kind == "member" else identity
     if kind == "lead" and identity not in ("email", "mobileNumber"):
-        problems.append(f"a lead import is identified by email or mobileNumber, not {identity!r}")
+        problems.append(
+            gettext("a lead import is identified by email or mobileNumber, not %(identity)s")
+            % {"identity": repr(identity)}
+        )
     if kind == "member" and identity not in ("memberId", ""):
-        problems.append("a member import is identified by memberId")
+        problems.append(gettext("a member import is identified by memberId"))
     for header in mapping:
         if header not in headers:
-            problems.append(f"the mapping names a column {header!r} the file does not have")
+            problems.append(
+                gettext("the mapping names a column %(header)s the file does not have")
+                % {"header": repr(header)}
+            )
     columns: list[Column] = []
     seen: dict[str, str] = {}
     for index, header in enumerate(headers):
         if header not in mapping:
-            problems.append(f"column {header!r} is not mapped: map it to a profile key or skip it")
+            problems.append(
+                gettext("column %(header)s is not mapped: map it to a profile key or skip it")
+                % {"header": repr(header)}
+            )
             continue
         if not mapping[header]:
             continue
         key, inverted = split_inverted(mapping[header] or "")
         if inverted and key not in INVERTIBLE_KEYS:
             problems.append(
-                f"column {header!r}: only {' and '.join(INVERTIBLE_KEYS)} can be filled inverted"
-                " (from a consent column)"
+                gettext(
+                    "column %(header)s: only %(keys)s can be filled inverted (from a consent column)"
+                )
+                % {"header": repr(header), "keys": " and ".join(INVERTIBLE_KEYS)}
             )
             continue
         profile_key = keys.get(key)
         if profile_key is None:
-            problems.append(f"column {header!r}: the channel has no profile key {key!r}")
+            problems.append(
+                gettext("column %(header)s: the channel has no profile key %(key)s")
+                % {"header": repr(header), "key": repr(key)}
+            )
             continue
         if key in seen:
             problems.append(
-                f"profile key {key!r} is mapped to two columns ({seen[key]!r} and {header!r}):"
-                " a key may be used by one column only"
+                gettext(
+                    "profile key %(key)s is mapped to two columns (%(first)s and %(second)s):"
+                    " a key may be used by one column only"
+                )
+                % {"key": repr(key), "first": repr(seen[key]), "second": repr(header)}
             )
             continue
         if key == "memberId" and kind == "lead":
             problems.append(
-                f"column {header!r}: a lead import cannot set memberId (one file never mixes"
-                " members and leads; use a member import)"
+                gettext(
+                    "column %(header)s: a lead import cannot set memberId (one file never mixes"
+                    " members and leads; use a member import)"
+                )
+                % {"header": repr(header)}
             )
             continue
         seen[key] = header
@@ -153,7 +177,10 @@ def build_plan(
             )
         )
     if expected_identity and expected_identity not in seen and not problems:
-        problems.append(f"the identity key {expected_identity!r} must be mapped to a column")
+        problems.append(
+            gettext("the identity key %(key)s must be mapped to a column")
+            % {"key": repr(expected_identity)}
+        )
     if problems:
         raise MappingError(problems)
     columns.sort(key=lambda c: (c.key != expected_identity, c.index))
@@ -318,13 +345,18 @@ class RowMapper:
             ]
         values_by_column = []
         errors: dict[int, list[tuple[str, str]]] = {}
+        cell_failed = ""  # the sentence, in the job's language, once per chunk with a failure
         for index, key, convert, header in self._columns:
             converted, failed = convert.column(by_column[index])
             values_by_column.append(converted)
             if key in PHONE_KEYS and self.plan.region is not None:
                 self._count_national(by_column[index], converted)
+            if failed and not cell_failed:
+                cell_failed = gettext("%(key)s (column %(header)s): %(reason)s")
             for i, reason in failed.items():
-                errors.setdefault(i, []).append((key, f"{key} (column {header!r}): {reason}"))
+                errors.setdefault(i, []).append(
+                    (key, cell_failed % {"key": key, "header": repr(header), "reason": reason})
+                )
         keys = self._keys
         out = []
         for i, (row, values) in enumerate(
@@ -369,9 +401,14 @@ class RowMapper:
             if key not in failed:
                 errors.insert(
                     0,
-                    (
-                        key,
-                        f"{key} is empty: every row of a {self.plan.kind} import needs its {key}",
-                    ),
+                    (key, _identity_empty(self.plan.kind, key)),
                 )
         return MappedRow(row.number, row.cells, identity, kept, errors)
+
+
+def _identity_empty(kind: str, key: str) -> str:
+    if kind == "member":
+        message = gettext("%(key)s is empty: every row of a member import needs its %(key)s")
+    else:
+        message = gettext("%(key)s is empty: every row of a lead import needs its %(key)s")
+    return message % {"key": key}

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from crm.models import Channel
 from crm.types import Actor, manager_or_none
@@ -42,9 +43,9 @@ def mapping_template_save(
     """Save ``mapping`` of ``job``'s headers under ``name``; the same name is overwritten."""
     name = name.strip()
     if not name:
-        raise ValidationError({"save_as": "give the saved mapping a name"})
+        raise ValidationError({"save_as": gettext("give the saved mapping a name")})
     if len(name) > 100:
-        raise ValidationError({"save_as": "a name has at most 100 characters"})
+        raise ValidationError({"save_as": gettext("a name has at most 100 characters")})
     template, _ = MappingTemplate.objects.update_or_create(
         channel=channel,
         name=name,

@@ -27,7 +27,10 @@ from importer.reading import EncodingUnknown, FileRefused, open_table
 
 def _check_permission(channel: Channel, by: Actor) -> None:
     if by is not None and not by.has_perm("crm.import_customers", channel):
-        raise PermissionDenied(f"{by.get_username()} may not import customers into {channel.slug}")
+        raise PermissionDenied(
+            gettext("%(manager)s may not import customers into %(channel)s")
+            % {"manager": by.get_username(), "channel": channel.slug}
+        )
 
 
 def store_upload(channel: Channel, source: IO[bytes], filename: str) -> str:
@@ -67,11 +70,15 @@ def import_create(
     """
     _check_permission(channel, by)
     if kind not in ImportKind.values:
-        raise ValidationError({"kind": f"unknown import kind {kind!r}: member or lead"})
+        raise ValidationError(
+            {"kind": gettext("unknown import kind %(kind)s: member or lead") % {"kind": repr(kind)}}
+        )
     if kind == ImportKind.MEMBER:
         identity = "memberId"
     elif identity not in ("email", "mobileNumber"):
-        raise ValidationError({"identity": "a lead import is identified by email or mobileNumber"})
+        raise ValidationError(
+            {"identity": gettext("a lead import is identified by email or mobileNumber")}
+        )
     rel = store_upload(channel, source, filename)
     path = Path(settings.MEDIA_ROOT) / rel
     headers: list[str] = []
@@ -107,6 +114,10 @@ def import_create(
     )
 
 
+def _file_fixed() -> str:
+    return gettext("the import has already started; its file cannot change")
+
+
 def import_encoding_set(*, job: ImportJob, encoding: str) -> ImportJob:
     """Read a draft's text file in the encoding the manager chose (R2.3a): its headers are read
     again, and a mapping made for another reading of them is forgotten.
@@ -114,16 +125,16 @@ def import_encoding_set(*, job: ImportJob, encoding: str) -> ImportJob:
     Raises FileRefused (EncodingUnknown when the file is not valid text in that encoding).
     """
     if job.status != ImportStatus.DRAFT:
-        raise ValidationError("the import has already started; its file cannot change")
+        raise ValidationError(_file_fixed())
     if job.file_format != "csv":
-        raise FileRefused("only a text (CSV) file has an encoding to choose")
+        raise FileRefused(gettext("only a text (CSV) file has an encoding to choose"))
     with open_job_table(job, encoding=encoding) as table:
         headers = list(table.headers)
         chosen = table.encoding or ""
     with transaction.atomic():
         locked = ImportJob.objects.select_for_update().get(pk=job.pk)
         if locked.status != ImportStatus.DRAFT:
-            raise ValidationError("the import has already started; its file cannot change")
+            raise ValidationError(_file_fixed())
         if headers != locked.headers:
             locked.mapping = {}
         if chosen != locked.encoding:
@@ -151,9 +162,9 @@ def import_configure(
     or off for this import (R2.13a); None leaves it as it is.
     """
     if job.status != ImportStatus.DRAFT:
-        raise ValidationError("the import has already started; its settings cannot change")
+        raise ValidationError(gettext("the import has already started; its settings cannot change"))
     if empty_policy not in EmptyPolicy.values:
-        raise ValidationError({"empty_policy": "use keep or clear"})
+        raise ValidationError({"empty_policy": gettext("use keep or clear")})
     build_plan(
         headers=job.headers,
         mapping=mapping,

@@ -12,7 +12,8 @@ import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from django.utils.translation import gettext
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_lazy
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -41,7 +42,7 @@ _UNSUBSCRIBE = ["unsubscribeEmail", "unsubscribeTexting"]
 @dataclass(frozen=True)
 class ImportTemplate:
     slug: str
-    title: str
+    title: str | Promise  # shown in the manager's language
     kind: str
     identity: str
     headers: tuple[str, ...]
@@ -58,11 +59,15 @@ def _headers(identity: str) -> tuple[str, ...]:
 TEMPLATES: Mapping[str, ImportTemplate] = {
     t.slug: t
     for t in (
-        ImportTemplate("member", "Members", "member", "memberId", _headers("memberId")),
-        ImportTemplate("lead-email", "Leads by email", "lead", "email", _headers("email")),
+        ImportTemplate(
+            "member", gettext_lazy("Members"), "member", "memberId", _headers("memberId")
+        ),
+        ImportTemplate(
+            "lead-email", gettext_lazy("Leads by email"), "lead", "email", _headers("email")
+        ),
         ImportTemplate(
             "lead-mobile",
-            "Leads by mobile number",
+            gettext_lazy("Leads by mobile number"),
             "lead",
             "mobileNumber",
             _headers("mobileNumber"),
@@ -74,7 +79,7 @@ _BY_KEY = {
     "email": EMAIL_FORMATS,
     "mobileNumber": MOBILE_FORMATS,
     "landlineNumber": LANDLINE_FORMATS,
-    "memberId": "the member's id on your site; required in a member import",
+    "memberId": gettext_lazy("the member's id on your site; required in a member import"),
 }
 _BY_TYPE = {
     "string": STRING_FORMATS,
@@ -96,10 +101,12 @@ def template_for(kind: str, identity: str) -> ImportTemplate:
 def formats_of(key: ProfileKey, country: str | None = None) -> str:
     """The values a key accepts; phone numbers with the channel's national form (R2.13a)."""
     if key.key in _UNSUBSCRIBE:
-        return f"{BOOLEAN_FORMATS}; required for a new customer, empty keeps an existing value"
+        return gettext(
+            "%(formats)s; required for a new customer, empty keeps an existing value"
+        ) % {"formats": BOOLEAN_FORMATS}
     if key.key in ("mobileNumber", "landlineNumber") and country:
         return phone_formats("mobile" if key.key == "mobileNumber" else "landline", country)
-    return _BY_KEY.get(key.key) or _BY_TYPE.get(key.type, "")
+    return str(_BY_KEY.get(key.key) or _BY_TYPE.get(key.type, ""))
 
 
 def recognised_headers(key: ProfileKey) -> str:

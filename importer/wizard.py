@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from crm.models import Channel
 from crm.selectors import profile_keys_by_name
@@ -114,22 +115,27 @@ def lookalikes_skipped(
 
 ENCODINGS = {
     "utf-8": "UTF-8",
-    "utf-8-sig": "UTF-8 with BOM",
-    "cp949": "CP949 (EUC-KR, Korean Excel's default)",
-    "utf-16": "UTF-16 (Excel's Unicode text)",
+    "utf-8-sig": gettext_lazy("UTF-8 with BOM"),
+    "cp949": gettext_lazy("CP949 (EUC-KR, Korean Excel's default)"),
+    "utf-16": gettext_lazy("UTF-16 (Excel's Unicode text)"),
 }
 
 
 def file_description(job: ImportJob) -> str:
     """ "CSV, CP949 (…)" or "XLSX workbook, first sheet": what the reader found (R2.3)."""
+    columns = len(job.headers)
     if job.file_format in ("xlsx", "xls"):
-        return (
-            f"Excel workbook ({job.file_format.upper()}), first sheet, {len(job.headers)} columns"
-        )
+        return ngettext(
+            "Excel workbook (%(format)s), first sheet, %(count)s column",
+            "Excel workbook (%(format)s), first sheet, %(count)s columns",
+            columns,
+        ) % {"format": job.file_format.upper(), "count": columns}
     if job.encoding_pending:
-        return "CSV, encoding to choose"
+        return gettext("CSV, encoding to choose")
     encoding = ENCODINGS.get(job.encoding) or encoding_label(job.encoding)
-    return f"CSV in {encoding}, {len(job.headers)} columns"
+    return ngettext(
+        "CSV in %(encoding)s, %(count)s column", "CSV in %(encoding)s, %(count)s columns", columns
+    ) % {"encoding": encoding, "count": columns}
 
 
 ENCODING_PREVIEW_ROWS = 6
@@ -211,11 +217,13 @@ class Progress:
             return ""
         seconds = int(self.left.total_seconds())
         if seconds < 60:
-            return "less than a minute left"
+            return gettext("less than a minute left")
         minutes = round(seconds / 60)
         if minutes < 90:
-            return f"about {minutes} min left"
-        return f"about {minutes / 60:.1f} hours left"
+            return ngettext("about %(minutes)s min left", "about %(minutes)s min left", minutes) % {
+                "minutes": minutes
+            }
+        return gettext("about %(hours)s hours left") % {"hours": f"{minutes / 60:.1f}"}
 
 
 def progress_of(job: ImportJob) -> Progress:

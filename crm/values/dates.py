@@ -5,11 +5,17 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
-from crm.values.errors import InvalidValue, echo
+from django.utils.translation import gettext, gettext_lazy
 
-DATE_FORMATS = (
-    "use YYYY-MM-DD (2025-05-04), ISO 8601 with offset (2025-05-04T09:00:00+09:00, "
-    "…Z or no offset = UTC) or epoch milliseconds (1746316800000)"
+from crm.values.errors import InvalidValue, echo, lazy_str
+
+# Reasons are written in the language active when a value is refused (the manager's, the
+# worker's job's, English for the Open API): lazy constants, gettext at the moment of raising.
+DATE_FORMATS = lazy_str(
+    gettext_lazy(
+        "use YYYY-MM-DD (2025-05-04), ISO 8601 with offset (2025-05-04T09:00:00+09:00, "
+        "…Z or no offset = UTC) or epoch milliseconds (1746316800000)"
+    )
 )
 
 # Shape first, then datetime.fromisoformat (C code, ~1 µs) does the calendar. The regex keeps out
@@ -37,7 +43,7 @@ def parse_datetime(value: object) -> datetime:
 
     A date alone is midnight UTC; no offset is UTC; a naive datetime (an XLSX cell) is UTC.
     """
-    return _instant(value, "date and time")
+    return _instant(value, with_time=True)
 
 
 def parse_date(value: object) -> date:
@@ -52,25 +58,43 @@ def parse_date(value: object) -> date:
             return _date_from_text(text, value)
     elif isinstance(value, date) and not isinstance(value, datetime):
         return value
-    return _instant(value, "date").date()
+    return _instant(value, with_time=False).date()
 
 
-def _instant(value: object, what: str) -> datetime:
+def _refused(message: str, value: object) -> InvalidValue:
+    return InvalidValue(message % {"value": echo(value), "formats": DATE_FORMATS})
+
+
+def _not_a(value: object, with_time: bool) -> InvalidValue:
+    if with_time:
+        return _refused(gettext("%(value)s is not a date and time: %(formats)s"), value)
+    return _refused(gettext("%(value)s is not a date: %(formats)s"), value)
+
+
+def _instant(value: object, *, with_time: bool) -> datetime:
     if isinstance(value, str):
         text = value.strip()
         if _DATETIME_RE.fullmatch(text):
             try:
                 parsed = datetime.fromisoformat(text)
             except ValueError:
-                raise InvalidValue(f"{echo(value)} is not a real {what}: {DATE_FORMATS}") from None
+                if with_time:
+                    message = gettext("%(value)s is not a real date and time: %(formats)s")
+                else:
+                    message = gettext("%(value)s is not a real date: %(formats)s")
+                raise _refused(message, value) from None
             return _to_utc(parsed, value)
         if _DATE_RE.fullmatch(text):
             return datetime.combine(_date_from_text(text, value), datetime.min.time(), UTC)
         if _EPOCH_MS_RE.fullmatch(text):
             return _from_epoch_ms(int(text), value)
-        raise InvalidValue(f"{echo(value)} is not a {what}: {DATE_FORMATS}")
+        raise _not_a(value, with_time)
     if isinstance(value, bool):  # before int: True is an int to Python, not a date to a manager
-        raise InvalidValue(f"{echo(value)} is a boolean, not a {what}: {DATE_FORMATS}")
+        if with_time:
+            message = gettext("%(value)s is a boolean, not a date and time: %(formats)s")
+        else:
+            message = gettext("%(value)s is a boolean, not a date: %(formats)s")
+        raise _refused(message, value)
     if isinstance(value, datetime):  # before date: a datetime is a date to Python
         return _to_utc(value, value)
     if isinstance(value, date):
@@ -79,7 +103,7 @@ def _instant(value: object, what: str) -> datetime:
         return _from_epoch_ms(value, value)
     if isinstance(value, float) and value.is_integer():  # JSON clients that write 1746316800000.0
         return _from_epoch_ms(int(value), value)
-    raise InvalidValue(f"{echo(value)} is not a {what}: {DATE_FORMATS}")
+    raise _not_a(value, with_time)
 
 
 def format_date(value: date) -> str:
@@ -111,25 +135,32 @@ def _date_from_text(text: str, original: object) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise InvalidValue(f"{echo(original)} is not a real date: {DATE_FORMATS}") from None
+        raise _refused(gettext("%(value)s is not a real date: %(formats)s"), original) from None
 
 
 def _to_utc(parsed: datetime, original: object) -> datetime:
     try:
         parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     except OverflowError:  # 0001-01-01T00:00:00+09:00 is before year 1 in UTC
-        raise InvalidValue(f"{echo(original)} is out of range: {DATE_FORMATS}") from None
+        raise _out_of_range(original) from None
     extra_micros = parsed.microsecond % 1000
     return parsed.replace(microsecond=parsed.microsecond - extra_micros) if extra_micros else parsed
 
 
 def _from_epoch_ms(millis: int, original: object) -> datetime:
     if -EPOCH_MS_MIN_ABS < millis < EPOCH_MS_MIN_ABS:
-        raise InvalidValue(
-            f"{echo(original)} is too close to 1970 to be epoch milliseconds (is it epoch seconds, "
-            f"a compact date or an Excel serial?): {DATE_FORMATS}"
+        raise _refused(
+            gettext(
+                "%(value)s is too close to 1970 to be epoch milliseconds (is it epoch seconds, "
+                "a compact date or an Excel serial?): %(formats)s"
+            ),
+            original,
         )
     try:
         return _EPOCH + timedelta(milliseconds=millis)
     except OverflowError:
-        raise InvalidValue(f"{echo(original)} is out of range: {DATE_FORMATS}") from None
+        raise _out_of_range(original) from None
+
+
+def _out_of_range(original: object) -> InvalidValue:
+    return _refused(gettext("%(value)s is out of range: %(formats)s"), original)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import cast
+
+from django.utils.functional import Promise
+
 # Echoed values are cut so that a 10,000-character cell does not turn a reason into a wall of text.
 _ECHO_MAX = 40
 
@@ -25,3 +29,9 @@ def echo(value: object) -> str:
     if len(text) > _ECHO_MAX:
         text = text[: _ECHO_MAX - 1] + "…"
     return f"'{text}'" if isinstance(value, str) else text
+
+
+def lazy_str(text: Promise) -> str:
+    """A lazily translated text (``gettext_lazy``) typed as the ``str`` it is wherever it is read:
+    a module's constant shown in the reader's language, not the language of the import time."""
+    return cast(str, text)

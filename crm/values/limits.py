@@ -6,6 +6,8 @@ import json
 from collections.abc import Mapping
 from datetime import date, datetime
 
+from django.utils.translation import gettext
+
 from crm.values.dates import format_date, format_datetime
 from crm.values.errors import InvalidValue
 
@@ -29,7 +31,8 @@ def check_profile(profile: Mapping[str, object]) -> None:
     """
     if len(profile) > MAX_KEYS:
         raise InvalidValue(
-            f"the profile has {len(profile)} keys: a profile holds at most {MAX_KEYS} keys"
+            gettext("the profile has %(count)s keys: a profile holds at most %(max)s keys")
+            % {"count": len(profile), "max": MAX_KEYS}
         )
     # The same walk gives an upper bound of the JSON size; only a profile that might be too large
     # is encoded, which spares ~5 µs on the typical row of an import.
@@ -41,8 +44,11 @@ def check_profile(profile: Mapping[str, object]) -> None:
     size = len(_ENCODER.encode(profile).encode())
     if size > MAX_PROFILE_BYTES:
         raise InvalidValue(
-            f"the profile is {size:,} bytes as JSON: a whole profile is at most 15 KB "
-            f"({MAX_PROFILE_BYTES:,} bytes of UTF-8)"
+            gettext(
+                "the profile is %(size)s bytes as JSON: a whole profile is at most 15 KB "
+                "(%(max)s bytes of UTF-8)"
+            )
+            % {"size": f"{size:,}", "max": f"{MAX_PROFILE_BYTES:,}"}
         )
 
 
@@ -51,21 +57,28 @@ def _check_value(key: str, value: object) -> int:
     if isinstance(value, str):
         if len(value) > MAX_STRING:
             raise InvalidValue(
-                f"{len(value)} characters: a string holds at most {MAX_STRING} characters", key=key
+                gettext("%(count)s characters: a string holds at most %(max)s characters")
+                % {"count": len(value), "max": MAX_STRING},
+                key=key,
             )
         return _MAX_BYTES_PER_CHAR * len(value) + 2
     if isinstance(value, list | tuple):
         if len(value) > MAX_LIST_ITEMS:
             raise InvalidValue(
-                f"{len(value)} items: a list holds at most {MAX_LIST_ITEMS} items", key=key
+                gettext("%(count)s items: a list holds at most %(max)s items")
+                % {"count": len(value), "max": MAX_LIST_ITEMS},
+                key=key,
             )
         bound = 2
         for item in value:
             if isinstance(item, str):
                 if len(item) > MAX_STRING:
                     raise InvalidValue(
-                        f"an item of {len(item)} characters: each string in a list holds at most "
-                        f"{MAX_STRING} characters",
+                        gettext(
+                            "an item of %(count)s characters: each string in a list holds at most "
+                            "%(max)s characters"
+                        )
+                        % {"count": len(item), "max": MAX_STRING},
                         key=key,
                     )
                 bound += _MAX_BYTES_PER_CHAR * len(item) + 3

@@ -6,22 +6,48 @@ import json
 import re
 from typing import NoReturn
 
+from django.utils.functional import lazy
+from django.utils.translation import gettext
+
 from crm.values.errors import InvalidValue, echo
 from crm.values.limits import MAX_LIST_ITEMS, MAX_STRING
-from crm.values.scalars import UNSTORABLE, has_unstorable, parse_number
+from crm.values.scalars import has_unstorable, parse_number
 
-LIST_FORMATS = (
-    f'use a list of texts in double quotes, e.g. ["a","b"] (Excel\'s quotes “ ” are fine), '
-    f"at most {MAX_LIST_ITEMS} items of at most {MAX_STRING} characters"
-)
-NUMBER_LIST_FORMATS = (
-    f"use a list of numbers, e.g. [1,2] or [1.5,-3], at most {MAX_LIST_ITEMS} items"
-)
-TAG_FORMATS = (
-    'use a list of tags, e.g. ["basic/step1","advanced/step2"]: "/" makes at most 2 levels '
-    "and never starts or ends a tag; . $ \\ and the Hangul filler ㅤ (U+3164) are not allowed; "
-    f"at most {MAX_LIST_ITEMS} tags of at most {MAX_STRING} characters"
-)
+_LIMITS = {"items": MAX_LIST_ITEMS, "characters": MAX_STRING}
+
+# Lazy: read in the language active where they are shown (a reason, a help text).
+LIST_FORMATS = lazy(
+    lambda: (
+        gettext(
+            'use a list of texts in double quotes, e.g. ["a","b"] (Excel\'s quotes “ ” are fine), '
+            "at most %(items)s items of at most %(characters)s characters"
+        )
+        % _LIMITS
+    ),
+    str,
+)()
+NUMBER_LIST_FORMATS = lazy(
+    lambda: (
+        gettext("use a list of numbers, e.g. [1,2] or [1.5,-3], at most %(items)s items") % _LIMITS
+    ),
+    str,
+)()
+TAG_FORMATS = lazy(
+    lambda: (
+        gettext(
+            'use a list of tags, e.g. ["basic/step1","advanced/step2"]: "/" makes at most 2 levels '
+            "and never starts or ends a tag; . $ \\ and the Hangul filler ㅤ (U+3164) are not "
+            "allowed; at most %(items)s tags of at most %(characters)s characters"
+        )
+        % _LIMITS
+    ),
+    str,
+)()
+
+
+def _refused(message: str, formats: str, **names: object) -> InvalidValue:
+    return InvalidValue(message % {**names, "formats": formats})
+
 
 # Excel's autocorrect turns "a" into “a”, and the seed itself shows [”string1”,”string2”] with the
 # closing mark on both sides: both marks stand for the JSON quote.
@@ -41,11 +67,28 @@ def parse_list(value: object) -> list[str]:
     items = _items(value, LIST_FORMATS)
     for index, item in enumerate(items, 1):
         if not isinstance(item, str):
-            raise InvalidValue(f"item {index} ({echo(item)}) is not text: {LIST_FORMATS}")
+            raise _refused(
+                gettext("item %(index)s (%(value)s) is not text: %(formats)s"),
+                LIST_FORMATS,
+                index=index,
+                value=echo(item),
+            )
         if len(item) > MAX_STRING:
-            raise InvalidValue(f"item {index} has {len(item)} characters: {LIST_FORMATS}")
+            raise _refused(
+                gettext("item %(index)s has %(count)s characters: %(formats)s"),
+                LIST_FORMATS,
+                index=index,
+                count=len(item),
+            )
         if has_unstorable(item):
-            raise InvalidValue(f"item {index} {UNSTORABLE}: {LIST_FORMATS}")
+            raise _refused(
+                gettext(
+                    "item %(index)s contains NUL or broken Unicode, which cannot be stored: "
+                    "%(formats)s"
+                ),
+                LIST_FORMATS,
+                index=index,
+            )
     return items  # type: ignore[return-value]  # every item was just checked to be a str
 
 
@@ -57,14 +100,19 @@ def parse_number_list(value: object) -> list[int | float]:
     items = _items(value, NUMBER_LIST_FORMATS, _NUMBER_DECODER if from_text else None)
     for index, item in enumerate(items, 1):
         if isinstance(item, bool) or not isinstance(item, int | float):  # true, "1", null
-            raise InvalidValue(
-                f"item {index} ({echo(item)}) is not a number: {NUMBER_LIST_FORMATS}"
+            raise _refused(
+                gettext("item %(index)s (%(value)s) is not a number: %(formats)s"),
+                NUMBER_LIST_FORMATS,
+                index=index,
+                value=echo(item),
             )
         if not from_text:
             try:
                 parse_number(item)  # finite, and an int within ±(2**53 - 1)
             except InvalidValue as error:
-                raise InvalidValue(f"item {index}: {error.reason}") from None
+                raise InvalidValue(
+                    gettext("item %(index)s: %(reason)s") % {"index": index, "reason": error.reason}
+                ) from None
     return items  # type: ignore[return-value]  # every item was just checked to be a number
 
 
@@ -74,7 +122,12 @@ def parse_tags(value: object) -> list[str]:
     seen: set[str] = set()
     for index, item in enumerate(_items(value, TAG_FORMATS), 1):
         if not isinstance(item, str):
-            raise InvalidValue(f"tag {index} ({echo(item)}) is not text: {TAG_FORMATS}")
+            raise _refused(
+                gettext("tag %(index)s (%(value)s) is not text: %(formats)s"),
+                TAG_FORMATS,
+                index=index,
+                value=echo(item),
+            )
         tag = item.strip()
         _check_tag(tag, index)
         if tag not in seen:
@@ -86,21 +139,52 @@ def parse_tags(value: object) -> list[str]:
 def _check_tag(tag: str, index: int) -> None:
     if len(tag) <= MAX_STRING and _VALID_TAG_RE.fullmatch(tag):
         return
+    names = {"index": index, "value": echo(tag)}
     if not tag:
-        raise InvalidValue(f"tag {index} is empty: {TAG_FORMATS}")
+        raise _refused(gettext("tag %(index)s is empty: %(formats)s"), TAG_FORMATS, **names)
     if len(tag) > MAX_STRING:
-        raise InvalidValue(f"tag {index} has {len(tag)} characters: {TAG_FORMATS}")
+        raise _refused(
+            gettext("tag %(index)s has %(count)s characters: %(formats)s"),
+            TAG_FORMATS,
+            count=len(tag),
+            **names,
+        )
     forbidden = _TAG_FORBIDDEN_RE.search(tag)
+    if forbidden and forbidden[0] == "\u3164":
+        raise _refused(
+            gettext("tag %(index)s (%(value)s) contains the Hangul filler ㅤ (U+3164): %(formats)s"),
+            TAG_FORMATS,
+            **names,
+        )
     if forbidden:
-        shown = "the Hangul filler ㅤ (U+3164)" if forbidden[0] == "\u3164" else f"'{forbidden[0]}'"
-        raise InvalidValue(f"tag {index} ({echo(tag)}) contains {shown}: {TAG_FORMATS}")
+        raise _refused(
+            gettext("tag %(index)s (%(value)s) contains '%(character)s': %(formats)s"),
+            TAG_FORMATS,
+            character=forbidden[0],
+            **names,
+        )
     levels = tag.split("/")
     if len(levels) > _TAG_MAX_LEVELS:
-        raise InvalidValue(f"tag {index} ({echo(tag)}) has {len(levels)} levels: {TAG_FORMATS}")
+        raise _refused(
+            gettext("tag %(index)s (%(value)s) has %(levels)s levels: %(formats)s"),
+            TAG_FORMATS,
+            levels=len(levels),
+            **names,
+        )
     # The tag is stripped, so with at most one "/" not at either end no level can be empty.
     if tag.startswith("/") or tag.endswith("/"):
-        raise InvalidValue(f"tag {index} ({echo(tag)}) starts or ends with /: {TAG_FORMATS}")
-    raise InvalidValue(f"tag {index} {UNSTORABLE}: {TAG_FORMATS}")
+        raise _refused(
+            gettext("tag %(index)s (%(value)s) starts or ends with /: %(formats)s"),
+            TAG_FORMATS,
+            **names,
+        )
+    raise _refused(
+        gettext(
+            "tag %(index)s contains NUL or broken Unicode, which cannot be stored: %(formats)s"
+        ),
+        TAG_FORMATS,
+        **names,
+    )
 
 
 def _items(value: object, formats: str, decoder: json.JSONDecoder | None = None) -> list[object]:
@@ -110,16 +194,20 @@ def _items(value: object, formats: str, decoder: json.JSONDecoder | None = None)
     elif isinstance(value, str):
         items = _load(value, formats, decoder or _DECODER)
     else:
-        raise InvalidValue(f"{echo(value)} is not a list: {formats}")
+        raise _refused(gettext("%(value)s is not a list: %(formats)s"), formats, value=echo(value))
     if len(items) > MAX_LIST_ITEMS:
-        raise InvalidValue(f"the list has {len(items)} items: {formats}")
+        raise _refused(
+            gettext("the list has %(count)s items: %(formats)s"), formats, count=len(items)
+        )
     return items
 
 
 def _load(value: str, formats: str, decoder: json.JSONDecoder) -> list[object]:
     text = value.strip()
     if not (text.startswith("[") and text.endswith("]")):
-        raise InvalidValue(f"{echo(value)} is not a list in brackets: {formats}")
+        raise _refused(
+            gettext("%(value)s is not a list in brackets: %(formats)s"), formats, value=echo(value)
+        )
     # Plain JSON first, so that a typographic quote *inside* a JSON string is kept as written;
     # then with the typographic quotes read as JSON quotes.
     attempts = [text]
@@ -135,14 +223,16 @@ def _load(value: str, formats: str, decoder: json.JSONDecoder) -> list[object]:
             continue
         if isinstance(loaded, list):
             return loaded
-    raise InvalidValue(f"{echo(value)} is not a valid list: {formats}")
+    raise _refused(
+        gettext("%(value)s is not a valid list: %(formats)s"), formats, value=echo(value)
+    )
 
 
 def _number_item(text: str) -> int | float:
     try:
         return parse_number(text)
     except InvalidValue as error:
-        raise InvalidValue(f"in the list, {error.reason}") from None
+        raise InvalidValue(gettext("in the list, %(reason)s") % {"reason": error.reason}) from None
 
 
 def _no_constant(name: str) -> NoReturn:

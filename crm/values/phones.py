@@ -11,12 +11,17 @@ import re
 from functools import lru_cache
 
 import phonenumbers
+from django.utils.translation import gettext, gettext_lazy
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
-from crm.values.errors import InvalidValue, echo
+from crm.values.errors import InvalidValue, echo, lazy_str
 
-MOBILE_FORMATS = "write it with its +country code, e.g. +821020203030 or +82 010-2020-3030"
-LANDLINE_FORMATS = "write it with its +country code, e.g. +8225556666 or +82 02-555-6666"
+MOBILE_FORMATS = lazy_str(
+    gettext_lazy("write it with its +country code, e.g. +821020203030 or +82 010-2020-3030")
+)
+LANDLINE_FORMATS = lazy_str(
+    gettext_lazy("write it with its +country code, e.g. +8225556666 or +82 02-555-6666")
+)
 
 # Digits, spaces and the usual punctuation after a leading "+". Letters are refused although
 # phonenumbers would read them as a keypad (+1 800 FLOWERS): in a contact list they are typos.
@@ -100,23 +105,29 @@ def has_country_code(value: object) -> bool:
 
 
 def phone_formats(kind: str, region: str | None) -> str:
-    """The accepted forms of a mobile or landline number, with a national example of ``region``."""
-    if region is None:
-        return MOBILE_FORMATS if kind == "mobile" else LANDLINE_FORMATS
-    return _national_formats(kind, region)
+    """The accepted forms of a mobile or landline number, with a national example of ``region``,
+    in the active language."""
+    examples = _national_examples(kind, region) if region is not None else None
+    if examples is None:
+        return str(MOBILE_FORMATS if kind == "mobile" else LANDLINE_FORMATS)
+    international, national = examples
+    return gettext(
+        "write it with its +country code (%(international)s) "
+        "or as a national number of %(region)s (%(national)s)"
+    ) % {"international": international, "region": region, "national": national}
 
 
 @lru_cache(maxsize=512)
-def _national_formats(kind: str, region: str) -> str:
+def _national_examples(kind: str, region: str) -> tuple[str, str] | None:
+    """An example number of ``region`` written internationally and nationally (language-free,
+    so it can be cached)."""
     number_type = PhoneNumberType.MOBILE if kind == "mobile" else PhoneNumberType.FIXED_LINE
     example = phonenumbers.example_number_for_type(region, number_type)
     if example is None:
-        return MOBILE_FORMATS if kind == "mobile" else LANDLINE_FORMATS
-    international = phonenumbers.format_number(example, PhoneNumberFormat.E164)
-    national = phonenumbers.format_number(example, PhoneNumberFormat.NATIONAL)
+        return None
     return (
-        f"write it with its +country code ({international}) "
-        f"or as a national number of {region} ({national})"
+        phonenumbers.format_number(example, PhoneNumberFormat.E164),
+        phonenumbers.format_number(example, PhoneNumberFormat.NATIONAL),
     )
 
 
@@ -133,20 +144,52 @@ def _cell_text(value: object, kind: str, region: str | None) -> str:
         if isinstance(value, float) and value.is_integer() and 0 < value < 1e16:
             return str(int(value))
     # Without a region a number cell (821020203030) lost its "+": guessing is unsafe.
-    raise InvalidValue(f"{echo(value)} is not a {kind} number written as text: {formats}")
+    if kind == "mobile":
+        message = gettext("%(value)s is not a mobile number written as text: %(formats)s")
+    else:
+        message = gettext("%(value)s is not a landline number written as text: %(formats)s")
+    raise InvalidValue(message % {"value": echo(value), "formats": formats})
 
 
 def _checked(value: object, kind: str, refused: frozenset[int], region: str | None) -> str:
     text = _cell_text(value, kind, region)
     e164, number_type, problem = _classify(text, region)
     if problem:
-        raise InvalidValue(f"{echo(value)} {problem}: {phone_formats(kind, region)}")
-    if number_type in refused:
-        other = "landline" if kind == "mobile" else "mobile"
-        raise InvalidValue(
-            f"{echo(value)} is a {other} number, not a {kind} number: {phone_formats(kind, region)}"
-        )
-    return e164
+        message = _problem_message(problem)
+    elif number_type in refused:
+        if kind == "mobile":
+            message = gettext("%(value)s is a landline number, not a mobile number: %(formats)s")
+        else:
+            message = gettext("%(value)s is a mobile number, not a landline number: %(formats)s")
+    else:
+        return e164
+    raise InvalidValue(
+        message % {"value": echo(value), "region": region, "formats": phone_formats(kind, region)}
+    )
+
+
+def _problem_message(problem: str) -> str:
+    """What ``_classify`` found wrong, as a sentence in the active language (the cache keeps the
+    problem's name, not a sentence: a sentence is in one language)."""
+    if problem == _FOREIGN_CHARACTERS:
+        return gettext("%(value)s has characters a phone number does not have: %(formats)s")
+    if problem == _NO_COUNTRY_CODE:
+        return gettext("%(value)s has no country code: %(formats)s")
+    if problem == _EXTENSION:
+        return gettext("%(value)s has an extension, which cannot be stored: %(formats)s")
+    if problem == _INVALID_IN_REGION:
+        return gettext("%(value)s is not a valid number of %(region)s: %(formats)s")
+    if problem == _INVALID:
+        return gettext("%(value)s is not a valid number for its country: %(formats)s")
+    return gettext("%(value)s is not a phone number: %(formats)s")
+
+
+_FOREIGN_CHARACTERS = "characters"
+_NO_COUNTRY_CODE = "no country code"
+_NOT_A_NUMBER = "not a number"
+_EXTENSION = "extension"
+_INVALID_IN_REGION = "invalid in region"
+_INVALID = "invalid"
 
 
 # Keyed by text: an import repeats the same numbers (a company switchboard, a test number), and
@@ -154,26 +197,26 @@ def _checked(value: object, kind: str, refused: frozenset[int], region: str | No
 # remember raised exceptions.
 @lru_cache(maxsize=65536)
 def _classify(text: str, region: str | None = None) -> tuple[str, int, str]:
-    """(E.164, phonenumbers number type, "") or ("", -1, what is wrong)."""
+    """(E.164, phonenumbers number type, "") or ("", -1, the name of what is wrong)."""
     if text.startswith("+"):
         region = None  # the number says its country
         if not _PHONE_TEXT_RE.fullmatch(text):
-            return "", -1, "has characters a phone number does not have"
+            return "", -1, _FOREIGN_CHARACTERS
     elif region is None:
-        return "", -1, "has no country code"
+        return "", -1, _NO_COUNTRY_CODE
     elif not _NATIONAL_TEXT_RE.fullmatch(text):
-        return "", -1, "has characters a phone number does not have"
+        return "", -1, _FOREIGN_CHARACTERS
     try:
         number = phonenumbers.parse(text, region)
     except NumberParseException:
-        return "", -1, "is not a phone number"
+        return "", -1, _NOT_A_NUMBER
     if number.extension:  # E.164 has no room for it: storing the number would drop it in silence
-        return "", -1, "has an extension, which cannot be stored"
+        return "", -1, _EXTENSION
     if not phonenumbers.is_valid_number(number):
         if region is not None and number.country_code == phonenumbers.country_code_for_region(
             region
         ):
-            return "", -1, f"is not a valid number of {region}"
-        return "", -1, "is not a valid number for its country"
+            return "", -1, _INVALID_IN_REGION
+        return "", -1, _INVALID
     e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
     return e164, phonenumbers.number_type(number), ""

@@ -7,7 +7,10 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 
-from crm.values.errors import InvalidValue, echo
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_lazy
+
+from crm.values.errors import InvalidValue, echo, lazy_str
 from crm.values.limits import MAX_STRING
 
 # Numbers are int or float, not Decimal: profiles are stored as JSON, which the json module writes
@@ -16,14 +19,18 @@ from crm.values.limits import MAX_STRING
 # browser, API clients in JavaScript) reads the same value that was stored.
 MAX_SAFE_INTEGER = 2**53 - 1
 
-STRING_FORMATS = f"any text of at most {MAX_STRING} characters"
-EMAIL_FORMATS = "use an address such as name@example.com"
-NUMBER_FORMATS = (
-    "use an integer or a decimal with a dot (1, -3, 1.01, 0.5), "
-    "without thousands separators or exponents"
+# The accepted formats, in the language active where they are read (a reason, a help text).
+STRING_FORMATS = lazy(
+    lambda: gettext("any text of at most %(max)s characters") % {"max": MAX_STRING}, str
+)()
+EMAIL_FORMATS = lazy_str(gettext_lazy("use an address such as name@example.com"))
+NUMBER_FORMATS = lazy_str(
+    gettext_lazy(
+        "use an integer or a decimal with a dot (1, -3, 1.01, 0.5), "
+        "without thousands separators or exponents"
+    )
 )
-UNSTORABLE = "contains NUL or broken Unicode, which cannot be stored"
-BOOLEAN_FORMATS = "use true, yes, y or 1, or false, no, n or 0 (any case)"
+BOOLEAN_FORMATS = lazy_str(gettext_lazy("use true, yes, y or 1, or false, no, n or 0 (any case)"))
 
 # ASCII digits only: int() would also take Arabic-Indic and full-width digits, and 1_000.
 _NUMBER_RE = re.compile(r"[+-]?\d+(?:\.\d+)?", re.ASCII)
@@ -80,7 +87,9 @@ def parse_string(value: object) -> str:
         try:
             text = str(value)
         except ValueError:  # over 4,300 digits Python refuses; far over 512 characters anyway
-            raise InvalidValue(f"the number is too long: use {STRING_FORMATS}") from None
+            raise InvalidValue(
+                gettext("the number is too long: use %(formats)s") % {"formats": STRING_FORMATS}
+            ) from None
     elif isinstance(value, float) and math.isfinite(value):
         text = float_text(value)
     elif isinstance(value, datetime):  # before date
@@ -90,14 +99,25 @@ def parse_string(value: object) -> str:
     elif isinstance(value, date):
         text = value.isoformat()
     else:
-        raise InvalidValue(f"{echo(value)} is not text: use {STRING_FORMATS}")
+        raise _string_refused(gettext("%(value)s is not text: use %(formats)s"), value)
     if not text:
-        raise InvalidValue(f"the value is empty: use {STRING_FORMATS}")
+        raise _string_refused(gettext("the value is empty: use %(formats)s"), value)
     if len(text) > MAX_STRING:
-        raise InvalidValue(f"{len(text)} characters is too long: use {STRING_FORMATS}")
+        raise _string_refused(
+            gettext("%(count)s characters is too long: use %(formats)s"), value, len(text)
+        )
     if has_unstorable(text):
-        raise InvalidValue(f"{echo(value)} {UNSTORABLE}: use {STRING_FORMATS}")
+        raise _string_refused(
+            gettext(
+                "%(value)s contains NUL or broken Unicode, which cannot be stored: use %(formats)s"
+            ),
+            value,
+        )
     return text
+
+
+def _string_refused(message: str, value: object, count: int = 0) -> InvalidValue:
+    return InvalidValue(message % {"value": echo(value), "count": count, "formats": STRING_FORMATS})
 
 
 def float_text(value: float) -> str:
@@ -117,16 +137,22 @@ def has_unstorable(text: str) -> bool:
 def parse_email(value: object) -> str:
     """A valid email address, stripped and lowercased (so that one address is one customer)."""
     if not isinstance(value, str):
-        raise InvalidValue(f"{echo(value)} is not an email address: {EMAIL_FORMATS}")
+        raise _email_refused(gettext("%(value)s is not an email address: %(formats)s"), value)
     text = value.strip().lower()
     if len(text) > MAX_STRING:
-        raise InvalidValue(
-            f"{len(text)} characters is too long for an email address: {EMAIL_FORMATS}"
+        raise _email_refused(
+            gettext("%(count)s characters is too long for an email address: %(formats)s"),
+            value,
+            len(text),
         )
     local, at, domain = text.rpartition("@")
     if not at or not _valid_local(local) or not _valid_domain(domain):
-        raise InvalidValue(f"{echo(value)} is not a valid email address: {EMAIL_FORMATS}")
+        raise _email_refused(gettext("%(value)s is not a valid email address: %(formats)s"), value)
     return text
+
+
+def _email_refused(message: str, value: object, count: int = 0) -> InvalidValue:
+    return InvalidValue(message % {"value": echo(value), "count": count, "formats": EMAIL_FORMATS})
 
 
 def _valid_local(local: str) -> bool:
@@ -148,8 +174,12 @@ def parse_number(value: object) -> int | float:
     if isinstance(value, str):
         text = value.strip()
         if not _NUMBER_RE.fullmatch(text):
-            hint = " (no thousands separators)" if "," in text else ""
-            raise InvalidValue(f"{echo(value)} is not a number{hint}: {NUMBER_FORMATS}")
+            if "," in text:
+                raise _number_refused(
+                    gettext("%(value)s is not a number (no thousands separators): %(formats)s"),
+                    value,
+                )
+            raise _number_refused(gettext("%(value)s is not a number: %(formats)s"), value)
         if "." not in text:
             if len(text.lstrip("+-")) > _INT_DIGITS_MAX:
                 raise _too_large(value)
@@ -159,14 +189,20 @@ def parse_number(value: object) -> int | float:
             raise _too_large(value)
         return number
     if isinstance(value, bool):  # before int: True is 1 to Python, not to a manager
-        raise InvalidValue(f"{echo(value)} is a boolean, not a number: {NUMBER_FORMATS}")
+        raise _number_refused(gettext("%(value)s is a boolean, not a number: %(formats)s"), value)
     if isinstance(value, int):
         return _safe_int(value, value)
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise InvalidValue(f"{echo(value)} is not a number: {NUMBER_FORMATS}")
+            raise _number_refused(gettext("%(value)s is not a number: %(formats)s"), value)
         return value
-    raise InvalidValue(f"{echo(value)} is not a number: {NUMBER_FORMATS}")
+    raise _number_refused(gettext("%(value)s is not a number: %(formats)s"), value)
+
+
+def _number_refused(message: str, value: object) -> InvalidValue:
+    return InvalidValue(
+        message % {"value": echo(value), "max": f"{MAX_SAFE_INTEGER:,}", "formats": NUMBER_FORMATS}
+    )
 
 
 def _safe_int(number: int, original: object) -> int:
@@ -176,9 +212,9 @@ def _safe_int(number: int, original: object) -> int:
 
 
 def _too_large(original: object) -> InvalidValue:
-    return InvalidValue(
-        f"{echo(original)} is too large: numbers are stored exactly up to "
-        f"±{MAX_SAFE_INTEGER:,}; {NUMBER_FORMATS}"
+    return _number_refused(
+        gettext("%(value)s is too large: numbers are stored exactly up to ±%(max)s; %(formats)s"),
+        original,
     )
 
 
@@ -192,4 +228,7 @@ def parse_boolean(value: object) -> bool:
         return value
     elif isinstance(value, int) and value in (0, 1):
         return value == 1
-    raise InvalidValue(f"{echo(value)} is not true or false: {BOOLEAN_FORMATS}")
+    raise InvalidValue(
+        gettext("%(value)s is not true or false: %(formats)s")
+        % {"value": echo(value), "formats": BOOLEAN_FORMATS}
+    )

@@ -12,6 +12,8 @@ from itertools import islice
 from types import TracebackType
 from typing import Literal, NamedTuple, Self
 
+from django.utils.translation import gettext
+
 PREVIEW_ROWS = 30  # R2.8: the mapping screen shows the first 30 rows
 
 
@@ -33,12 +35,20 @@ class Row(NamedTuple):
 
 def column_label(index: int) -> str:
     """'column 3 (C)' for index 2: the number for CSV users, the letter for Excel users."""
+    return gettext("column %(number)s (%(letter)s)") % {
+        "number": index + 1,
+        "letter": column_letter(index),
+    }
+
+
+def column_letter(index: int) -> str:
+    """'C' for index 2, 'AA' for 26: a spreadsheet's name of the column."""
     letters = ""
     n = index + 1
     while n:
         n, rest = divmod(n - 1, 26)
         letters = chr(65 + rest) + letters
-    return f"column {index + 1} ({letters})"
+    return letters
 
 
 def is_empty(value: object) -> bool:
@@ -84,7 +94,7 @@ class Table(ABC):
         self._read_header()
         self._preview = self._first_rows(PREVIEW_ROWS)
         if not self._preview:
-            raise FileRefused("The file has a header row but no data rows.")
+            raise FileRefused(gettext("The file has a header row but no data rows."))
 
     @abstractmethod
     def _records(self) -> Generator[tuple[int, Sequence[object]]]: ...
@@ -143,7 +153,7 @@ class Table(ABC):
                 ((n, cells) for n, cells in records if not all(map(is_empty, cells))), None
             )
         if first is None:
-            raise FileRefused("The file is empty: it has no header row and no data.")
+            raise FileRefused(gettext("The file is empty: it has no header row and no data."))
         number, cells = first
         headers = [header_text(cell) for cell in cells]
         while not headers[-1]:
@@ -167,20 +177,29 @@ class Table(ABC):
             # ("a,b,c,,") are what Excel writes for once-formatted columns.
             size = _extent(cells)
             if size > width:
-                return Row(number, tuple(cells), f"row has {size} cells, the header has {width}")
+                return Row(number, tuple(cells), _width_differs(size, width))
             cells = cells[:width]
         elif size < width:
             if not self.pad_short_rows:
-                return Row(number, tuple(cells), f"row has {size} cells, the header has {width}")
+                return Row(number, tuple(cells), _width_differs(size, width))
             cells = (*cells, *(None,) * (width - size))
         for index in self._unnamed:
             if not is_empty(cells[index]):
-                label = column_label(index)
                 raise FileRefused(
-                    f"{label[0].upper()}{label[1:]} has no header, but row {number} has "
-                    "a value in it; give the column a name or delete it."
+                    gettext(
+                        "Column %(number)s (%(letter)s) has no header, but row %(row)s has a value"
+                        " in it; give the column a name or delete it."
+                    )
+                    % {"number": index + 1, "letter": column_letter(index), "row": number}
                 )
         return Row(number, tuple(cells), None)
+
+
+def _width_differs(size: int, width: int) -> str:
+    return gettext("row has %(size)s cells, the header has %(width)s") % {
+        "size": size,
+        "width": width,
+    }
 
 
 def _extent(cells: Sequence[object]) -> int:
@@ -197,12 +216,13 @@ def _refuse_duplicates(headers: tuple[str, ...]) -> None:
         if header:
             positions.setdefault(header, []).append(index)
     repeated = [
-        f'"{header}" in {" and ".join(column_label(i) for i in where)}'
+        gettext('"%(header)s" in %(columns)s')
+        % {"header": header, "columns": gettext(" and ").join(column_label(i) for i in where)}
         for header, where in positions.items()
         if len(where) > 1
     ]
     if repeated:
         raise FileRefused(
-            f"The header repeats column names: {', '.join(repeated)}. "
-            "Each column needs its own name."
+            gettext("The header repeats column names: %(names)s. Each column needs its own name.")
+            % {"names": ", ".join(repeated)}
         )

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext
 
 from crm.models import Channel
 from crm.selectors import channels_for_user
@@ -37,7 +38,7 @@ def import_channel(request: HttpRequest, slug: str) -> Channel:
     if channel is not None:
         return channel
     if channels_for_user(request.user, "view_customers").filter(slug=slug).exists():
-        raise PermissionDenied("You may not import customers into this channel.")
+        raise PermissionDenied(gettext("You may not import customers into this channel."))
     raise Http404("No such channel.")
 
 

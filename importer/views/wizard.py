@@ -43,7 +43,7 @@ def index(request: HttpRequest) -> HttpResponse:
     """/imports/: the channel the manager last worked in, else the first they may import into."""
     channels = list(channels_for_user(request.user, PERM).order_by("name"))
     if not channels:
-        raise PermissionDenied("You may not import customers into any channel.")
+        raise PermissionDenied(gettext("You may not import customers into any channel."))
     wanted = request.session.get(SESSION_CHANNEL)
     channel = next((c for c in channels if c.slug == wanted), channels[0])
     return redirect("importer:start", channel.slug)
@@ -92,7 +92,11 @@ def upload(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             if job.encoding_pending:  # R2.3a: the manager chooses, seeing the file in each
                 return redirect("importer:encoding", slug, job.pk)
-            messages.success(request, f"Read “{job.filename}”: {file_description(job)}.")
+            messages.success(
+                request,
+                gettext("Read “%(file)s”: %(description)s.")
+                % {"file": job.filename, "description": file_description(job)},
+            )
             return redirect("importer:mapping", slug, job.pk)
     return page(
         request,
@@ -117,7 +121,9 @@ def _initial_mapping(request: HttpRequest, job: ImportJob, preview: FilePreview)
     saved = templates_for(job)
     chosen = request.GET.get("template")
     if chosen and chosen.isdigit() and (template := saved.filter(pk=chosen).first()):
-        messages.info(request, f"Applied the saved mapping “{template.name}”.")
+        messages.info(
+            request, gettext("Applied the saved mapping “%(name)s”.") % {"name": template.name}
+        )
         return dict(template.mapping)
     if job.mapping:
         return dict(job.mapping)
@@ -140,7 +146,9 @@ def mapping(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
             keys = _keys(job.channel)
             if key_form.cleaned_data["column"] is not None:
                 data[MappingForm.column_field(key_form.cleaned_data["column"])] = created.key
-            messages.success(request, f"Created the profile key “{created.key}”.")
+            messages.success(
+                request, gettext("Created the profile key “%(key)s”.") % {"key": created.key}
+            )
             key_form = KeyCreateForm(prefix="new")
     initial_mapping = _initial_mapping(request, job, preview)
     initial = MappingForm.initial_from(job.headers, initial_mapping, job.identity)
@@ -202,7 +210,7 @@ def _configure(request: HttpRequest, job: ImportJob, form: MappingForm) -> bool:
 
 def _create_key(request: HttpRequest, job: ImportJob, form: KeyCreateForm) -> ProfileKey | None:
     if not request.user.has_perm("crm.manage_profile_keys", job.channel):
-        form.add_error(None, "You may not create profile keys in this channel.")
+        form.add_error(None, gettext("You may not create profile keys in this channel."))
         return None
     if not form.is_valid():
         return None
@@ -241,5 +249,7 @@ def discard(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
     if request.POST.get("next") == "upload":
         query = urlencode({"kind": kind, "identity": identity})
         return redirect(f"{reverse('importer:upload', args=[slug])}?{query}")
-    messages.info(request, f"The import of “{job.filename}” was discarded.")
+    messages.info(
+        request, gettext("The import of “%(file)s” was discarded.") % {"file": job.filename}
+    )
     return redirect("importer:log", slug)

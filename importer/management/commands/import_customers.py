@@ -6,11 +6,12 @@ import json
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext, gettext_lazy
 
 from crm.management.lookups import manager_named
 from crm.models import Channel
@@ -29,13 +30,16 @@ def _pairs(values: list[str]) -> dict[str, str]:
     for item in values:
         header, sep, key = item.rpartition("=")
         if not sep or not header:
-            raise CommandError(f'--map {item!r}: write it as "Header=key"')
+            raise CommandError(
+                gettext('--map %(item)s: write it as "Header=key"') % {"item": repr(item)}
+            )
         mapping[header] = key.strip()
     return mapping
 
 
 class Command(BaseCommand):
-    help = "Import customers from a CSV or XLSX file into a channel."
+    # Lazy: read in the language of the command line when --help is printed.
+    help = cast(str, gettext_lazy("Import customers from a CSV or XLSX file into a channel."))
     # A scripting command: the system checks (URLconf, admin, templates: ~0.7 s) belong to
     # deploys and `manage.py check`, not to every file a script imports.
     requires_system_checks: list[str] = []
@@ -48,33 +52,49 @@ class Command(BaseCommand):
         parser.add_argument("--map", action="append", default=[], metavar="HEADER=KEY")
         parser.add_argument("--skip", action="append", default=[], metavar="HEADER")
         parser.add_argument("--empty", choices=["keep", "clear"], default="keep")
-        parser.add_argument("--tag", default=None, help="import tag (default: the file name)")
-        parser.add_argument("--manager", default=None, help="username of the requesting manager")
+        parser.add_argument(
+            "--tag", default=None, help=gettext("import tag (default: the file name)")
+        )
+        parser.add_argument(
+            "--manager",
+            default=None,
+            help=gettext(
+                "username of the requesting manager (the failure log is written in their language)"
+            ),
+        )
         parser.add_argument("--failures-out", default=None, metavar="PATH")
-        parser.add_argument("--json", action="store_true", help="print one JSON object, no bar")
+        parser.add_argument(
+            "--json", action="store_true", help=gettext("print one JSON object, no bar")
+        )
         parser.add_argument(
             "--no-default-country",
             action="store_true",
-            help="phone numbers without a +country code fail their row instead of being read "
-            "in the channel's country (R2.13a)",
+            help=gettext(
+                "phone numbers without a +country code fail their row instead of being read "
+                "in the channel's country (R2.13a)"
+            ),
         )
         parser.add_argument(
             "--encoding",
             default=None,
             metavar="NAME",
-            help="a text file's encoding (cp949, cp1252, euc_jp, …); detected when absent",
+            help=gettext("a text file's encoding (cp949, cp1252, euc_jp, …); detected when absent"),
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         channel = Channel.objects.filter(slug=opts["slug"]).first()
         if channel is None:
-            raise CommandError(f"no channel with the slug {opts['slug']!r}")
+            raise CommandError(
+                gettext("no channel with the slug %(slug)s") % {"slug": repr(opts["slug"])}
+            )
         if opts["kind"] == "lead" and not opts["identity"]:
-            raise CommandError("a lead import needs --identity email or --identity mobileNumber")
+            raise CommandError(
+                gettext("a lead import needs --identity email or --identity mobileNumber")
+            )
         manager = manager_named(opts["manager"])
         path = Path(opts["file"])
         if not path.is_file():
-            raise CommandError(f"{path}: no such file")
+            raise CommandError(gettext("%(path)s: no such file") % {"path": path})
         try:
             with open(path, "rb") as fh:
                 job = import_create(
@@ -89,9 +109,10 @@ class Command(BaseCommand):
                     encoding=opts["encoding"],
                 )
         except EncodingUnknown as exc:
-            likely = ", ".join(exc.choices) or "none of the common ones"
+            likely = ", ".join(exc.choices) or gettext("none of the common ones")
             raise CommandError(
-                f"{path.name}: {exc.reason} Give it with --encoding NAME (likely: {likely})."
+                gettext("%(file)s: %(reason)s Give it with --encoding NAME (likely: %(likely)s).")
+                % {"file": path.name, "reason": exc.reason, "likely": likely}
             ) from None
         except FileRefused as exc:
             raise CommandError(f"{path.name}: {exc.reason}") from None
@@ -102,7 +123,10 @@ class Command(BaseCommand):
             mapping.update(_pairs(opts["map"]))
             for header in opts["skip"]:
                 if header not in job.headers:
-                    raise CommandError(f"--skip {header!r}: the file has no such column")
+                    raise CommandError(
+                        gettext("--skip %(header)s: the file has no such column")
+                        % {"header": repr(header)}
+                    )
                 mapping[header] = ""
             import_configure(job=job, mapping=mapping, empty_policy=opts["empty"], tag=opts["tag"])
             import_start(job=job, dispatch=False)
@@ -135,9 +159,12 @@ class Command(BaseCommand):
                 f"{result_counts(job)}"
             )
             if failure_log:
-                self.stdout.write(f"failure log: {failure_log}")
+                self.stdout.write(gettext("failure log: %(path)s") % {"path": failure_log})
         if job.status != "succeeded":
-            raise CommandError(job.error or f"the import {job.status}")
+            raise CommandError(
+                job.error
+                or gettext("the import ended %(status)s") % {"status": job.get_status_display()}
+            )
 
     def _run(self, job: ImportJob, *, quiet: bool) -> ImportJob:
         bar = None

@@ -7,21 +7,40 @@ importer.purge_abandoned_drafts); this is for cron or by hand.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext_lazy, ngettext
 
 from importer.report import purge_abandoned_drafts, purge_failure_logs
 
 
 class Command(BaseCommand):
-    help = (
-        "Delete import failure logs (files and rows) past their retention period, and imports"
-        " abandoned in the wizard before they started."
+    # Lazy: read in the language of the command line when --help is printed.
+    help = cast(
+        str,
+        gettext_lazy(
+            "Delete import failure logs (files and rows) past their retention period, and"
+            " imports abandoned in the wizard before they started."
+        ),
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
         purged = purge_failure_logs()
-        self.stdout.write(f"purged the failure logs of {purged} import(s)")
+        self.stdout.write(
+            ngettext(
+                "purged the failure logs of %(count)s import",
+                "purged the failure logs of %(count)s imports",
+                purged,
+            )
+            % {"count": purged}
+        )
         drafts = purge_abandoned_drafts()
-        self.stdout.write(f"deleted {drafts} abandoned import draft(s) and their uploads")
+        self.stdout.write(
+            ngettext(
+                "deleted %(count)s abandoned import draft and its upload",
+                "deleted %(count)s abandoned import drafts and their uploads",
+                drafts,
+            )
+            % {"count": drafts}
+        )

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import OuterRef, Subquery
+from django.db.models import Model, OuterRef, Subquery
 from django.utils import translation
 
 from crm.models import ManagerSettings, Membership
@@ -46,7 +46,16 @@ def manager_language(user: Any) -> str | None:
 
 @contextmanager
 def in_language_of(user: Any) -> Iterator[str]:
-    """Run a block (a task, a bot message, a failure log) in ``user``'s language."""
+    """Run a block (a task, a bot message, a failure log) in ``user``'s language; without a
+    user (a job started by a script or the API), in ``LANGUAGE_CODE``."""
     language = manager_language(user) or settings.LANGUAGE_CODE
     with translation.override(language):
         yield language
+
+
+def requester_of(model: type[Model], job_id: int) -> Any:
+    """The manager who started a background job (its ``requested_by``), or None."""
+    if not any(f.name == "requested_by" for f in model._meta.fields):
+        return None
+    job = model._default_manager.select_related("requested_by").filter(pk=job_id).first()
+    return getattr(job, "requested_by", None)

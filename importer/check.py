@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from config.celery import queue_on_commit
+from crm.languages import in_language_of
 from crm.models import Customer
 from crm.selectors import profile_keys_by_name
 from importer.apply import Merger
@@ -108,15 +109,17 @@ def check_run(check_id: int, token: str) -> ImportCheck | None:
     ).update(status=CheckStatus.RUNNING, started_at=now, **_ZERO)
     if not claimed:
         return None
-    check = ImportCheck.objects.select_related("job__channel").get(pk=check_id)
-    try:
-        _run(check)
-    except Superseded:
-        log.info("check #%s was started again; this run stops", check_id)
-        return None
-    except (FileRefused, MappingError) as exc:
-        reason = getattr(exc, "reason", None) or str(exc)
-        _fenced(check, status=CheckStatus.REFUSED, error=reason, finished_at=timezone.now())
+    check = ImportCheck.objects.select_related("job__channel", "job__requested_by").get(pk=check_id)
+    # The reasons it counts and samples are read by the manager who asked for it (R11.1).
+    with in_language_of(check.job.requested_by):
+        try:
+            _run(check)
+        except Superseded:
+            log.info("check #%s was started again; this run stops", check_id)
+            return None
+        except (FileRefused, MappingError) as exc:
+            reason = getattr(exc, "reason", None) or str(exc)
+            _fenced(check, status=CheckStatus.REFUSED, error=reason, finished_at=timezone.now())
     check.refresh_from_db()
     return check
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -16,6 +17,7 @@ from django.utils.translation import gettext, ngettext
 from openpyxl import Workbook
 
 from crm.display import count
+from crm.languages import in_language_of
 from crm.models import InboxMessage, Membership, Role
 from crm.spreadsheets import neutralise
 from importer.models import ImportFailure, ImportJob, ImportStatus
@@ -100,10 +102,36 @@ def result_counts(job: ImportJob) -> str:
 
 
 def import_finished(job: ImportJob) -> None:
-    """Bot message to the channel owner and the requesting manager (R2.18); the upload goes."""
+    """Bot message to the channel owner and the requesting manager (R2.18), each in their own
+    language (R11.1); the upload goes."""
+    recipients = set(
+        Membership.objects.filter(channel=job.channel, role=Role.OWNER).values_list(
+            "user_id", flat=True
+        )
+    )
+    if job.requested_by_id:
+        recipients.add(job.requested_by_id)
+    messages = []
+    for user in get_user_model().objects.filter(pk__in=recipients).order_by("pk"):
+        with in_language_of(user):
+            title, body = _finished_message(job)
+        messages.append(
+            InboxMessage(
+                channel=job.channel, recipient=user, title=title, body=body, link=_job_link(job)
+            )
+        )
+    with transaction.atomic():
+        InboxMessage.objects.bulk_create(messages)
+    if job.source_path:
+        (Path(settings.MEDIA_ROOT) / job.source_path).unlink(missing_ok=True)
+
+
+def _finished_message(job: ImportJob) -> tuple[str, str]:
+    """The bot message's title and body in the active language (the job's error is in the
+    language of the manager who started it, as the job wrote it)."""
     if job.is_undo:
-        title, body = _undo_message(job)
-    elif job.status == ImportStatus.SUCCEEDED:
+        return _undo_message(job)
+    if job.status == ImportStatus.SUCCEEDED:
         title = gettext("Import of %(file)s finished") % {"file": job.filename}
         body = result_counts(job)
         if job.failed:
@@ -116,26 +144,7 @@ def import_finished(job: ImportJob) -> None:
     else:
         title = gettext("Import of %(file)s failed") % {"file": job.filename}
         body = job.error or gettext("The import could not run.")
-    recipients = set(
-        Membership.objects.filter(channel=job.channel, role=Role.OWNER).values_list(
-            "user_id", flat=True
-        )
-    )
-    if job.requested_by_id:
-        recipients.add(job.requested_by_id)
-    with transaction.atomic():
-        InboxMessage.objects.bulk_create(
-            InboxMessage(
-                channel=job.channel,
-                recipient_id=user_id,
-                title=title,
-                body=body,
-                link=_job_link(job),
-            )
-            for user_id in sorted(recipients)
-        )
-    if job.source_path:
-        (Path(settings.MEDIA_ROOT) / job.source_path).unlink(missing_ok=True)
+    return title, body
 
 
 def _undo_message(undo: ImportJob) -> tuple[str, str]:

@@ -19,6 +19,7 @@ from types import TracebackType
 from django.db import Error, connection
 
 from crm.jobs.lease import HandBack, JobCancelled, Lease, LeaseLost, beat, hand_back
+from crm.languages import in_language_of, requester_of
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +105,12 @@ class Held:
 def holding(lease: Lease) -> Iterator[Held]:
     """Hold a claimed job while the block runs. A hand-back (SIGTERM) queues the job again for
     any worker; a lost lease ends quietly (the worker that took it over carries on).
-    JobCancelled goes to the caller, which ends the job its own way (counts, messages)."""
-    with Held(lease) as held:
+    JobCancelled goes to the caller, which ends the job its own way (counts, messages).
+
+    The block runs in the language of the manager who started the job (R11.1): the reasons it
+    writes (a failure log, the job's error, bot messages) are theirs to read, whichever worker
+    or command runs it."""
+    with in_language_of(requester_of(lease.kind.model, lease.job_id)), Held(lease) as held:
         try:
             yield held
         except HandBack:

@@ -17,6 +17,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from crm.languages import in_language_of, requester_of
 from crm.models import LeasedJob
 
 
@@ -168,6 +169,13 @@ def hand_back(lease: Lease) -> bool:
     return bool(requeued)
 
 
+def ended(kind: JobKind, job_id: int) -> None:
+    """Run the kind's ``ended`` hook for a job the runtime itself ended, in the language of the
+    manager who started it (R11.1)."""
+    with in_language_of(requester_of(kind.model, job_id)):
+        kind.ended(kind.rows().get(pk=job_id))
+
+
 def cancel(kind: JobKind, job_id: int, *, error: str) -> str:
     """Cancel a job: ``"cancelled"`` when nobody was running it (queued, or its worker is dead:
     ended now, the channel is free), ``"requested"`` when its worker stops at its next chunk
@@ -182,7 +190,7 @@ def cancel(kind: JobKind, job_id: int, *, error: str) -> str:
         error=error,
         finished_at=now,
     ):
-        kind.ended(rows.get(pk=job_id))
+        ended(kind, job_id)
         return "cancelled"
     if rows.filter(pk=job_id, status=kind.running).update(cancel_requested=True, error=error):
         return "requested"

@@ -14,7 +14,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from crm.jobs.lease import JobKind, kinds
+from crm.jobs.lease import JobKind, ended, kinds
+from crm.languages import in_language_of, requester_of
 
 
 def reap(kind: JobKind) -> list[int]:
@@ -33,9 +34,10 @@ def reap(kind: JobKind) -> list[int]:
         if cancel:
             _end(kind, this, job_id, status=kind.cancelled, finished_at=now, lease_token=None)
         elif attempts >= kind.max_attempts():
-            reason = gettext(
-                "The worker running it stopped %(attempts)s times; it was abandoned."
-            ) % {"attempts": attempts}
+            with in_language_of(requester_of(kind.model, job_id)):  # R11.1: the reader's
+                reason = gettext(
+                    "The worker running it stopped %(attempts)s times; it was abandoned."
+                ) % {"attempts": attempts}
             _end(
                 kind,
                 this,
@@ -62,7 +64,7 @@ def reap(kind: JobKind) -> list[int]:
 
 def _end(kind: JobKind, this: QuerySet[Any], job_id: int, **updates: Any) -> None:
     if this.update(**updates):
-        kind.ended(kind.rows().get(pk=job_id))
+        ended(kind, job_id)
 
 
 def reap_all() -> dict[str, list[int]]:

@@ -25,11 +25,12 @@ from crm.models import Customer
 from crm.selectors import profile_keys_by_name
 from importer.apply import Merger
 from importer.engine import chunk_size
-from importer.job_files import open_job_table
+from importer.failed_rows.storage import failures_clear, open_import_rows
 from importer.mapping import MappedRow, MappingError, Plan, RowMapper, build_plan
 from importer.models import CheckStatus, ImportCheck, ImportJob, ImportStatus
 from importer.reading import FileRefused
 from importer.resolve import Target
+from importer.writers.base import failures_add
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,9 @@ def check_run(check_id: int, token: str) -> ImportCheck | None:
     if not claimed:
         return None
     check = ImportCheck.objects.select_related("job__channel", "job__requested_by").get(pk=check_id)
+    # Every failing row is kept for the grid (R2.16a); a run before this one's goes. An earlier
+    # run still going lost its token at check_start, and writes its rows with its fence only.
+    failures_clear(check.job_id)
     # The reasons it counts and samples are read by the manager who asked for it (R11.1).
     with in_language_of(check.job.requested_by):
         try:
@@ -132,7 +136,7 @@ def _fenced(check: ImportCheck, **updates: object) -> None:
 
 def _run(check: ImportCheck) -> None:
     job = check.job
-    with open_job_table(job) as table:
+    with open_import_rows(job) as table:  # the file, with the rows fixed in the grid
         plan = build_plan(
             headers=table.headers,
             mapping=check.mapping,
@@ -146,8 +150,10 @@ def _run(check: ImportCheck) -> None:
         mapper = RowMapper(plan)
         tally = Tally(plan, Merger(plan, empty_policy=job.empty_policy))
         for chunk in mapper.map_rows(table.rows(), chunk_size()):
-            tally.add(job.channel_id, chunk)
-            _fenced(check, **tally.counts(), **_national(mapper))
+            failed = tally.add(job.channel_id, chunk)
+            with transaction.atomic():
+                _fenced(check, **tally.counts(), **_national(mapper))
+                failures_add(job, failed)
     _fenced(
         check,
         status=CheckStatus.DONE,
@@ -227,9 +233,10 @@ class Tally:
             "samples": self.samples,
         }
 
-    def add(self, channel_id: int, rows: Sequence[MappedRow]) -> None:
+    def add(self, channel_id: int, rows: Sequence[MappedRow]) -> list[MappedRow]:
         """Apply one chunk with the engine's own ``Merger.apply_chunk``, keeping only what
-        counts; customers earlier chunks would have made stand in as ``pending``."""
+        counts; customers earlier chunks would have made stand in as ``pending``. Returns the
+        chunk's failed rows."""
         result = self.merger.apply_chunk(channel_id, rows, _MadeEarlier(self._created))
         self.rows += result.rows
         for row in result.failures:
@@ -247,6 +254,7 @@ class Tally:
             self._unverified(channel_id, [t.values[self.plan.identity] for t in new])
         if self.plan.kind == "member":
             self._unify(channel_id, result.targets)
+        return result.failures
 
     def _fail(self, row: MappedRow) -> None:
         self.failed += 1

@@ -22,7 +22,7 @@ from crm.models import ActivityLog, Customer, CustomerImportTag, ImportTag
 from crm.selectors import profile_keys_by_name
 from crm.services.activity import activity_record
 from importer.apply import Merger
-from importer.job_files import open_job_table
+from importer.failed_rows.storage import failures_clear, open_import_rows
 from importer.jobs import IMPORTS
 from importer.mapping import MappedRow, MappingError, RowMapper, build_plan
 from importer.models import ImportJob, ImportJournal, ImportStatus
@@ -68,7 +68,10 @@ def run_import(job_id: int, *, progress: Progress | None = None) -> ImportJob:
 
 def _run(job: ImportJob, lease: jobs.Lease, held: jobs.Held, progress: Progress | None) -> None:
     channel = job.channel
-    with open_job_table(job) as table:
+    if job.position <= 1:
+        # A fresh start: the check's failed rows (R2.16a) give way to the import's own.
+        failures_clear(job.pk)
+    with open_import_rows(job) as table:  # the file with the grid's fixes, or a follow-up's rows
         plan = build_plan(
             headers=table.headers,
             mapping=job.mapping,

@@ -218,6 +218,19 @@ class _Failed:
 _MISS = object()
 
 
+def parse_cell(parse: Parser, type: str, raw: object) -> object:
+    """One cell through its column's parser: its JSON-ready value, or EMPTY for an empty cell;
+    raises InvalidValue. What the import does to every cell, and the grid to an edited one."""
+    if raw is None:
+        return EMPTY
+    if raw.__class__ is str:
+        if not raw or raw.isspace():  # type: ignore[attr-defined]
+            return EMPTY
+        if raw[0] == "'" and raw[1:2] in _NEUTRALISED:  # type: ignore[index]
+            raw = raw[1:]  # type: ignore[index]  # a cell our failure logs neutralised
+    return to_json(type, parse(raw))
+
+
 class _Converter:
     """One column's cleaning, parse and ``to_json``, a whole chunk's cells at a time.
 
@@ -243,14 +256,7 @@ class _Converter:
 
     def one(self, raw: object) -> object:
         """A cell's JSON-ready value, or EMPTY; raises InvalidValue."""
-        if raw is None:
-            return EMPTY
-        if raw.__class__ is str:
-            if not raw or raw.isspace():  # type: ignore[attr-defined]
-                return EMPTY
-            if raw[0] == "'" and raw[1:2] in _NEUTRALISED:  # type: ignore[index]
-                raw = raw[1:]  # type: ignore[index]  # a cell our failure logs neutralised
-        return to_json(self.type, self.parse(raw))
+        return parse_cell(self.parse, self.type, raw)
 
     def column(self, raws: Sequence[object]) -> tuple[list[object], dict[int, str]]:
         """Every cell's value (EMPTY for an empty cell) and, by position, why a cell failed."""

@@ -110,6 +110,16 @@ class ImportJob(LeasedJob):
         related_name="undos",
         verbose_name=_("undoes"),
     )
+    # R2.16a: a follow-up import of the failed rows of a finished import, fixed in the grid
+    # (importer.failed_rows); same kind, identity, mapping and tag as the import it fixes.
+    fixes = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="followups",
+        verbose_name=_("fixes"),
+    )
     deleted = models.PositiveIntegerField(default=0, verbose_name=_("deleted"))
     restored = models.PositiveIntegerField(default=0, verbose_name=_("restored"))
     kept = models.PositiveIntegerField(default=0, verbose_name=_("kept"))
@@ -190,6 +200,42 @@ class ImportFailure(models.Model):
 
     def __str__(self) -> str:
         return f"row {self.row_number} of import {self.job_id}"
+
+
+class RowEdit(models.Model):
+    """A failed row's cells as the manager fixed them in the grid (R2.16a): the cells edited,
+    by file column index, over the row's original cells. One per job and row; a draft's are
+    read over its file by the check and the import, a finished import's go to a follow-up
+    import (``sent_to``) that reads them over its failed rows."""
+
+    channel = models.ForeignKey(
+        "crm.Channel", on_delete=models.CASCADE, related_name="+", verbose_name=_("channel")
+    )
+    job = models.ForeignKey(
+        ImportJob, on_delete=models.CASCADE, related_name="row_edits", verbose_name=_("import")
+    )
+    row_number = models.PositiveIntegerField(verbose_name=_("row number"))
+    cells = models.JSONField(default=dict, verbose_name=_("cells"))  # {"column index": text}
+    sent_to = models.ForeignKey(
+        ImportJob,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sent_edits",
+        verbose_name=_("imported by"),
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+
+    class Meta:
+        verbose_name = _("row edit")
+        verbose_name_plural = _("row edits")
+        ordering = ["row_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "row_number"], name="row_edit_row_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"edited row {self.row_number} of import {self.job_id}"
 
 
 class ImportJournal(models.Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import path
 
-from importer.views import encoding, run, undo, wizard
+from importer.views import encoding, failed_rows, run, undo, wizard
 
 app_name = "importer"
 
@@ -34,6 +34,17 @@ urlpatterns = [
     path("<slug:slug>/<int:job_id>/progress/", v(run.progress), name="progress"),
     path("<slug:slug>/<int:job_id>/cancel/", v(run.cancel), name="cancel"),
     path("<slug:slug>/<int:job_id>/undo/", v(undo.undo_confirm), name="undo"),
+    path("<slug:slug>/<int:job_id>/failed-rows/", v(failed_rows.grid), name="failed_rows"),
+    path(
+        "<slug:slug>/<int:job_id>/failed-rows/cell/",
+        v(failed_rows.grid_cell),
+        name="failed_rows_cell",
+    ),
+    path(
+        "<slug:slug>/<int:job_id>/failed-rows/import/",
+        v(failed_rows.grid_import),
+        name="failed_rows_import",
+    ),
     path(
         "<slug:slug>/<int:job_id>/failures.<str:fmt>",
         v(run.failures),

@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from importer.check import check_is_current, check_of, check_start
+from importer.failed_rows.grid import grid_refusal
 from importer.forms import SettingsForm
 from importer.jobs import ImportLocked, active_import
 from importer.models import ImportJob, ImportStatus
@@ -158,6 +159,7 @@ def job(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
         progress=progress_of(job),
         file=file_description(job),
         contacts_url=contacts_url(job),
+        fixable=bool(job.failed) and grid_refusal(job) is None,
     )
 
 

@@ -23,7 +23,7 @@ from crm.services.consent import ConsentSource
 from crm.services.unification import unify_member_with_leads
 from importer.apply import ChunkResult
 from importer.mapping import MappedRow
-from importer.models import ImportJob
+from importer.models import ImportFailure, ImportJob
 from importer.resolve import Target
 
 # The built-in keys' columns, in the order writers send them.
@@ -57,6 +57,26 @@ def jsonable(values: dict[str, Any]) -> dict[str, Any]:
 def written_values(target: Target) -> dict[str, Any]:
     """The value the import left in each key it changed (None: cleared), for undo (R2.16)."""
     return jsonable({k: target.values.get(k) for k in target.previous})
+
+
+def failure_record(job: ImportJob, row: MappedRow) -> ImportFailure:
+    """A failed row as stored (R2.15): failing keys, reasons and the row's cells as text."""
+    return ImportFailure(
+        channel_id=job.channel_id,
+        job_id=job.pk,
+        row_number=row.number,
+        columns=[key for key, _ in row.errors],
+        reasons=[reason for _, reason in row.errors],
+        values=[cell_text(c) for c in row.cells],
+    )
+
+
+def failures_add(job: ImportJob, rows: Sequence[MappedRow]) -> None:
+    """Store a chunk's failed rows: the ORM writer's, and the check's (R2.16a)."""
+    if rows:
+        ImportFailure.objects.bulk_create(
+            (failure_record(job, row) for row in rows), batch_size=2000
+        )
 
 
 def target_id(target: Target) -> int:

@@ -14,12 +14,12 @@ from crm.models import Customer, CustomerImportTag
 from crm.models.profile_keys import BUILTIN_FIELDS
 from crm.services.consent import CONSENT_FIELDS, consent_record_many, consent_values
 from importer.mapping import MappedRow
-from importer.models import ImportFailure, ImportJournal
+from importer.models import ImportJournal
 from importer.resolve import Target
 from importer.writers.base import (
     CUSTOMER_FIELDS,
     ChunkWriter,
-    cell_text,
+    failures_add,
     jsonable,
     target_id,
     written_values,
@@ -30,17 +30,7 @@ class OrmWriter(ChunkWriter):
     """Bulk ORM writes: correct everywhere, fast enough for SQLite's small imports."""
 
     def _failures(self, failures: Sequence[MappedRow]) -> None:
-        ImportFailure.objects.bulk_create(
-            ImportFailure(
-                channel_id=self.job.channel_id,
-                job=self.job,
-                row_number=row.number,
-                columns=[key for key, _ in row.errors],
-                reasons=[reason for _, reason in row.errors],
-                values=[cell_text(c) for c in row.cells],
-            )
-            for row in failures
-        )
+        failures_add(self.job, failures)
 
     def _create(self, targets: Sequence[Target], now: datetime) -> None:
         if not targets:

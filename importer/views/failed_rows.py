@@ -1,0 +1,112 @@
+"""The grid of failed rows (R2.16a): a page of them to fix, a cell checked at once, and
+"import these rows". Forms do everything; the page's script makes each cell's check instant."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext, ngettext
+from django.views.decorators.http import require_POST
+
+from importer.failed_rows.grid import GridRefused, GridRow, grid_page, grid_refusal
+from importer.failed_rows.services import cells_edit, fixed_rows_import
+from importer.jobs import ImportLocked
+from importer.models import ImportStatus
+from importer.views.common import channel_job, page
+
+CELL_FIELD = "cell-"  # cell-<row>-<column index>
+
+
+def _cells_posted(request: HttpRequest) -> list[tuple[int, int, object]]:
+    changes: list[tuple[int, int, object]] = []
+    for name, value in request.POST.items():
+        if not name.startswith(CELL_FIELD):
+            continue
+        row, _, column = name[len(CELL_FIELD) :].partition("-")
+        if not (row.isdigit() and column.isdigit()):
+            raise GridRefused(gettext("Unknown cell %(name)s.") % {"name": name[:40]})
+        changes.append((int(row), int(column), value))
+    return changes
+
+
+def grid(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
+    """GET: a page of the failed rows. POST: the page's cells, saved and checked (no script)."""
+    job = channel_job(request, slug, job_id)
+    refusal = grid_refusal(job)
+    if refusal and job.status == ImportStatus.DRAFT:
+        messages.info(request, refusal)
+        return redirect("importer:check", slug, job.pk)
+    if refusal:
+        raise Http404(refusal)
+    error, status = "", 200
+    if request.method == "POST":
+        try:
+            rows = cells_edit(job=job, by=request.user, changes=_cells_posted(request))
+        except GridRefused as exc:
+            error, status = str(exc), exc.status
+        else:
+            fixed = sum(1 for r in rows if r.ok and r.edited)
+            messages.success(
+                request,
+                ngettext("Saved. %(n)s row is fixed.", "Saved. %(n)s rows are fixed.", fixed)
+                % {"n": fixed},
+            )
+            return redirect(f"{request.path}?page={request.POST.get('page', '1')}")
+    return page(
+        request,
+        "importer/failed_rows.html",
+        channel=job.channel,
+        title=gettext("Fix failed rows"),
+        step="check" if job.status == ImportStatus.DRAFT else "import",
+        job=job,
+        grid=grid_page(job, request.GET.get("page")),
+        error=error,
+        status=status,
+    )
+
+
+def _row_json(row: GridRow) -> dict[str, object]:
+    return {
+        "row": row.number,
+        "ok": row.ok,
+        "edited": row.edited,
+        "reasons": row.reasons,
+        "notes": row.notes,
+    }
+
+
+@require_POST
+def grid_cell(request: HttpRequest, slug: str, job_id: int) -> JsonResponse:
+    """One cell (row, column, value) saved and checked with the import's parsers: the row's
+    reasons as JSON, or a 4xx with the reason."""
+    job = channel_job(request, slug, job_id)
+    try:
+        row, column = int(request.POST["row"]), int(request.POST["column"])
+        value = request.POST["value"]
+    except (KeyError, ValueError):
+        return JsonResponse({"error": gettext("Send row, column and value.")}, status=400)
+    try:
+        (checked,) = cells_edit(job=job, by=request.user, changes=[(row, column, value)])
+    except GridRefused as exc:
+        return JsonResponse({"error": str(exc)}, status=exc.status)
+    return JsonResponse(_row_json(checked))
+
+
+@require_POST
+def grid_import(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
+    """ "Import these rows": a draft is checked again with them; a finished import's run as a
+    follow-up import."""
+    job = channel_job(request, slug, job_id)
+    try:
+        started = fixed_rows_import(job=job, by=request.user)
+    except (GridRefused, ImportLocked) as exc:
+        messages.error(request, str(exc))
+        return redirect("importer:failed_rows", slug, job.pk)
+    if started.pk == job.pk:
+        messages.success(
+            request,
+            gettext("The fixed rows are part of the import now: the file is checked again."),
+        )
+        return redirect("importer:check", slug, job.pk)
+    return redirect("importer:job", slug, started.pk)

@@ -35,7 +35,7 @@ from crm.models import (
     CustomerType,
     ProfileKey,
 )
-from crm.selectors import contacts
+from crm.selectors import consent_histories, contacts
 from crm.services.activity import activity_record
 from crm.spreadsheets import neutralise
 from crm.types import Actor
@@ -90,28 +90,35 @@ _FIELDS = (
 
 
 def export_rows(
-    channel: Channel, *, include_blocked: bool = False, chunk_size: int = EXPORT_CHUNK
+    channel: Channel,
+    *,
+    include_blocked: bool = False,
+    chunk_size: int = EXPORT_CHUNK,
+    consent_history: bool = False,
 ) -> Iterator[dict[str, Any]]:
     """The SPEC §9 rows, read ``chunk_size`` customers at a time (a server-side cursor on
-    PostgreSQL) with one import-tag query per chunk, so memory stays flat at any size."""
+    PostgreSQL) with one import-tag query per chunk, so memory stays flat at any size.
+    ``consent_history``: each row also has ``consentHistory`` (R2.16b), one more query a chunk."""
     customers = export_customers(channel, include_blocked=include_blocked).values(*_FIELDS)
     chunk: list[dict[str, Any]] = []
     for customer in customers.iterator(chunk_size=chunk_size):
         chunk.append(customer)
         if len(chunk) == chunk_size:
-            yield from _chunk_rows(channel, chunk)
+            yield from _chunk_rows(channel, chunk, consent_history)
             chunk = []
-    yield from _chunk_rows(channel, chunk)
+    yield from _chunk_rows(channel, chunk, consent_history)
 
 
-def _chunk_rows(channel: Channel, chunk: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+def _chunk_rows(
+    channel: Channel, chunk: list[dict[str, Any]], consent_history: bool = False
+) -> Iterator[dict[str, Any]]:
     if not chunk:
         return
+    ids = [customer["id"] for customer in chunk]
+    histories = consent_histories(channel.pk, ids) if consent_history else None
     import_tags: dict[int, list[str]] = {}
     links = (
-        CustomerImportTag.objects.filter(
-            channel=channel, customer_id__in=[customer["id"] for customer in chunk]
-        )
+        CustomerImportTag.objects.filter(channel=channel, customer_id__in=ids)
         # Oldest first: the order in which R2.12 drops them.
         .order_by("customer_id", "added_at", "id")
         .values_list("customer_id", "import_tag__name")
@@ -119,7 +126,11 @@ def _chunk_rows(channel: Channel, chunk: list[dict[str, Any]]) -> Iterator[dict[
     for customer_id, name in links:
         import_tags.setdefault(customer_id, []).append(name)
     for customer in chunk:
-        yield export_row(customer, import_tags.get(customer["id"], []))
+        row = export_row(customer, import_tags.get(customer["id"], []))
+        if histories is not None:
+            # Oldest first: {key, old, new, at, source, reference, label} (SPEC §9, R2.16b).
+            row["consentHistory"] = histories.get(customer["id"], [])
+        yield row
 
 
 def export_row(customer: dict[str, Any], import_tags: list[str]) -> dict[str, Any]:
@@ -286,15 +297,19 @@ def customers_export(
     by: Actor = None,
     via: str = ActivityLog.Via.COMMAND,
     chunk_size: int = EXPORT_CHUNK,
+    consent_history: bool = False,
 ) -> Generator[bytes, None, None]:
     """The export of ``channel``'s customers as blocks of bytes (a file, stdout, a streaming
     response). Once the last block is out, the export is written to the activity log.
+    ``consent_history`` (JSON only): each customer's ``consentHistory`` too (R2.16b).
 
     Rows are read in id order across several queries, not from one snapshot: a customer an
     import adds meanwhile may or may not be in the file.
     """
     if format not in FORMATS:
         raise ValueError(f"unknown export format {format!r}: one of {', '.join(FORMATS)}")
+    if consent_history and format != "json":
+        raise ValueError("the consent history is exported in JSON only")
     writers: dict[str, Callable[[Iterable[dict[str, Any]]], Iterator[bytes]]] = {
         "json": json_blocks,
         "csv": lambda rows: csv_blocks(CustomerResource.for_channel(channel), rows),
@@ -308,6 +323,7 @@ def customers_export(
         by=by,
         via=via,
         chunk_size=chunk_size,
+        consent_history=consent_history,
     )
 
 
@@ -320,16 +336,27 @@ def _logged(
     by: Actor,
     via: str,
     chunk_size: int,
+    consent_history: bool,
 ) -> Generator[bytes, None, None]:
-    counted = _Counter(export_rows(channel, include_blocked=include_blocked, chunk_size=chunk_size))
+    counted = _Counter(
+        export_rows(
+            channel,
+            include_blocked=include_blocked,
+            chunk_size=chunk_size,
+            consent_history=consent_history,
+        )
+    )
     yield from write(counted)
+    detail: dict[str, Any] = {"format": format, "includeBlocked": include_blocked}
+    if consent_history:
+        detail["consentHistory"] = True
     activity_record(
         channel=channel,
         actor=by,
         action=ActivityLog.Action.EXPORT,
         via=via,
         count=counted.count,
-        detail={"format": format, "includeBlocked": include_blocked},
+        detail=detail,
     )
 
 

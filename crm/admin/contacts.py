@@ -51,7 +51,7 @@ from crm.selectors import (
     profile_keys_by_name,
 )
 from crm.services.customers import LeadAdded, lead_add
-from crm.timeline import customer_timeline
+from crm.timeline import consent_now, customer_timeline
 
 CHANNEL_PARAM = "channel"
 # Keyset pages (crm.selectors.contacts_page) and the exact count on demand.
@@ -367,6 +367,7 @@ class CustomerAdmin(CustomerActionsMixin, ChannelScopedAdmin[Customer]):
             "can_delete_customer": holds(request, "delete_customers", channel_id),
             "can_converse": holds(request, "change_customers", channel_id),
             "timeline": customer_timeline(customer) if customer else [],
+            "consent_now": consent_now(customer) if customer else [],
             **(extra_context or {}),
         }
         return super().change_view(request, object_id, form_url, extra)

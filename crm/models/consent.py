@@ -10,6 +10,12 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# The consent flags: profile key → Customer column.
+CONSENT_FIELDS: dict[str, str] = {
+    "unsubscribeEmail": "unsubscribe_email",
+    "unsubscribeTexting": "unsubscribe_texting",
+}
+
 
 class ConsentChange(models.Model):
     class Key(models.TextChoices):

@@ -23,14 +23,20 @@ from typing import Any
 from django.utils import timezone
 
 from crm.models import ConsentChange, Customer
+from crm.models.consent import CONSENT_FIELDS
 
 Source = ConsentChange.Source
-# Profile key → Customer column.
-CONSENT_FIELDS: dict[str, str] = {
-    ConsentChange.Key.EMAIL.value: "unsubscribe_email",
-    ConsentChange.Key.TEXTING.value: "unsubscribe_texting",
-}
 CONSENT_KEYS = tuple(CONSENT_FIELDS)
+__all__ = [
+    "CONSENT_FIELDS",
+    "CONSENT_KEYS",
+    "ConsentSource",
+    "consent_insert_sql",
+    "consent_params",
+    "consent_record",
+    "consent_record_many",
+    "consent_values",
+]
 _LABEL_MAX = ConsentChange._meta.get_field("label").max_length or 255
 
 Flags = Mapping[str, bool | None]

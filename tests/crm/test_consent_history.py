@@ -4,11 +4,15 @@ manager's edit, the Open API, a boot, a unification) and the service itself."""
 
 from __future__ import annotations
 
+import io
+import json
 from typing import Any
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 
-from crm.models import Channel, ConsentChange, Customer
+from crm.models import ActivityLog, Channel, ConsentChange, Customer
 from crm.selectors import consent_history
 from crm.services.boot import customer_boot
 from crm.services.channels import NewChannel
@@ -118,3 +122,47 @@ def test_r2_16b_unification_records_the_flags_it_moves_and_keeps_the_leads_histo
         ("unsubscribeTexting", None, True, "unification", lead.pk, ""),
     ]
     assert not ConsentChange.objects.exclude(customer=the_member).exists()
+
+
+# --- export (SPEC §9: consentHistory only when asked) ----------------------------------------
+
+
+def export(*args: str) -> str:
+    out = io.StringIO()
+    call_command("export_customers", *args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def test_r2_16b_the_json_export_has_the_consent_history_only_when_asked(
+    channel: Channel, owner: Any, other_channel: Channel
+) -> None:
+    quiet = member(channel, "m0")
+    customer = member(channel, "m1", email="a@example.com", unsubscribe_email=False)
+    consent_record(customer=customer, before=None, source=ConsentSource.api())
+    customer_update(
+        channel=channel, customer=customer, values={"unsubscribeEmail": "true"}, by=owner
+    )
+    stranger = member(other_channel, "m1", unsubscribe_texting=True)
+    consent_record(customer=stranger, before=None, source=ConsentSource.boot())
+
+    plain = json.loads(export("acme"))
+    assert all("consentHistory" not in row for row in plain)
+    rows = {row["memberId"]: row for row in json.loads(export("acme", "--with-consent-history"))}
+    assert rows["m0"]["consentHistory"] == []
+    history_m1 = rows["m1"]["consentHistory"]
+    assert [(h["key"], h["old"], h["new"], h["source"]) for h in history_m1] == [
+        ("unsubscribeEmail", None, False, "api"),
+        ("unsubscribeEmail", False, True, "manager"),
+    ]
+    assert history_m1[1]["reference"] == owner.pk and history_m1[1]["label"] == "owner"
+    assert history_m1[0]["at"] <= history_m1[1]["at"]  # ISO 8601, oldest first
+    assert quiet.pk in {row["id"] for row in rows.values()}
+    # Another channel's history never leaks into this one's export (R8.2).
+    assert "boot" not in json.dumps(rows)
+    logged = ActivityLog.objects.filter(channel=channel, action="export").order_by("pk")
+    assert [e.detail.get("consentHistory", False) for e in logged] == [False, True]
+
+
+def test_r2_16b_the_consent_history_is_exported_in_json_only(channel: Channel) -> None:
+    with pytest.raises(CommandError, match="--format json only"):
+        export("acme", "--format", "csv", "--with-consent-history")

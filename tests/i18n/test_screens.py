@@ -44,6 +44,12 @@ def kim(channel: Channel, owner: Any, tmp_path: Path) -> Customer:
     return customer
 
 
+def first_import(customer: Customer) -> int:
+    from importer.models import ImportJob
+
+    return ImportJob.objects.get(channel_id=customer.channel_id, tag="5월 행사").pk
+
+
 def page(user: Any, url: str, **params: str) -> str:
     client = Client()
     client.force_login(user)
@@ -69,6 +75,7 @@ def test_r11_4_the_timeline_tells_who_changed_the_customer_newest_first(
         "owner님이 고객을 차단했습니다: 광고 스팸",
         "owner님이 name을(를) 변경했습니다",
         "명령줄에서 회원 6월.csv 파일을 가져와 name을(를) 업데이트했습니다 (태그 6월 행사)",
+        f"이메일 수신 동의, 문자 수신 동의 · 가져오기 #{first_import(kim)}",  # R2.16b
         "명령줄에서 회원 5월.csv 파일을 가져와 고객을 만들었습니다 (태그 5월 행사)",
     ]
 

@@ -1,4 +1,5 @@
-"""``export_customers SLUG [--format json|csv|xlsx] [--include-blocked] [--output PATH]``.
+"""``export_customers SLUG [--format json|csv|xlsx] [--include-blocked] [--with-consent-history]
+[--output PATH]``.
 
 Streams the channel's customers (SPEC §9 shape; crm.exports) to stdout or to ``--output``.
 XLSX is binary: it goes to ``--output`` or to a redirected stdout, never to a terminal, so the
@@ -30,6 +31,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--include-blocked", action="store_true", help="blocked customers too (R4.2)"
         )
+        parser.add_argument(
+            "--with-consent-history",
+            action="store_true",
+            help="JSON only: each customer's consentHistory, every change of its unsubscribe"
+            " flags with time, values and source (R2.16b)",
+        )
         parser.add_argument("--output", metavar="PATH", help="write to a file instead of stdout")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -38,8 +45,13 @@ class Command(BaseCommand):
         buffer = getattr(self.stdout, "buffer", None)  # a real stdout's binary side
         if fmt == "xlsx" and not options["output"] and (buffer is None or self.stdout.isatty()):
             raise CommandError("XLSX is binary: give --output PATH or redirect stdout to a file")
+        if options["with_consent_history"] and fmt != "json":
+            raise CommandError("--with-consent-history goes with --format json only")
         blocks = customers_export(
-            channel=channel, format=fmt, include_blocked=options["include_blocked"]
+            channel=channel,
+            format=fmt,
+            include_blocked=options["include_blocked"],
+            consent_history=options["with_consent_history"],
         )
         # closing: a stream given up half-way closes its database cursor now, not at exit.
         with closing(blocks):

@@ -39,7 +39,7 @@ def import_channel(request: HttpRequest, slug: str) -> Channel:
         return channel
     if channels_for_user(request.user, "view_customers").filter(slug=slug).exists():
         raise PermissionDenied(gettext("You may not import customers into this channel."))
-    raise Http404("No such channel.")
+    raise Http404(gettext("No such channel."))
 
 
 def channel_job(request: HttpRequest, slug: str, job_id: int) -> ImportJob:

@@ -195,10 +195,10 @@ def contacts_url(job: ImportJob) -> str:
 def failures(request: HttpRequest, slug: str, job_id: int, fmt: str) -> FileResponse:
     job = channel_job(request, slug, job_id)
     if fmt not in FORMATS:
-        raise Http404("Failure logs are CSV or XLSX.")
+        raise Http404(gettext("Failure logs are CSV or XLSX."))
     path = failure_log_path(job, fmt)
     if path is None:
-        raise Http404("This import has no failure log, or it has expired (kept 30 days).")
+        raise Http404(gettext("This import has no failure log, or it has expired (kept 30 days)."))
     stem = job.filename.rsplit(".", 1)[0]
     return FileResponse(open(path, "rb"), as_attachment=True, filename=f"{stem}-failures.{fmt}")
 
@@ -224,7 +224,7 @@ def template_file(request: HttpRequest, slug: str, name: str, fmt: str) -> HttpR
     channel = import_channel(request, slug)
     template = TEMPLATES.get(name)
     if template is None or fmt not in FORMATS:
-        raise Http404("No such template.")
+        raise Http404(gettext("No such template."))
     if fmt == "csv":
         body, content_type = template_csv(template), "text/csv; charset=utf-8"
     else:

@@ -16,7 +16,7 @@ def undo_confirm(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
     """GET: what undoing the import would do, counted. POST: undo it (a job under the lock)."""
     job = channel_job(request, slug, job_id)
     if job.is_undo or job.status == "draft":
-        raise Http404("Only a started import can be undone.")
+        raise Http404(gettext("Only a started import can be undone."))
     error = ""
     if request.method == "POST":
         try:

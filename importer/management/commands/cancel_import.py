@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from crm.management.lookups import manager_named
 from importer.models import ImportJob
@@ -17,21 +17,31 @@ from importer.services import import_cancel
 
 
 class Command(BaseCommand):
-    help = "Cancel a queued or running import: it stops at its next chunk, keeping what it wrote."
+    # Lazy: read in the language of the command line when --help is printed.
+    help = cast(
+        str,
+        gettext_lazy(
+            "Cancel a queued or running import: it stops at its next chunk, keeping what it wrote."
+        ),
+    )
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug")
         parser.add_argument("import_id", type=int)
-        parser.add_argument("--manager", default=None, help="username of the cancelling manager")
+        parser.add_argument(
+            "--manager", default=None, help=gettext("username of the cancelling manager")
+        )
         parser.add_argument(
             "--wait",
             type=float,
             default=60.0,
             metavar="SECONDS",
-            help="wait this long for a running import to stop (default 60; 0: do not wait)",
+            help=gettext(
+                "wait this long for a running import to stop (default 60; 0: do not wait)"
+            ),
         )
-        parser.add_argument("--json", action="store_true", help="print one JSON object")
+        parser.add_argument("--json", action="store_true", help=gettext("print one JSON object"))
 
     def handle(self, *args: Any, **opts: Any) -> None:
         job = ImportJob.objects.filter(channel__slug=opts["slug"], pk=opts["import_id"]).first()

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import Any, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from crm.management.lookups import manager_named
 from importer.jobs import ImportLocked
@@ -17,17 +17,25 @@ from importer.undo import UndoRefused, run_undo, undo_preview, undo_start, undo_
 
 
 class Command(BaseCommand):
-    help = "Undo an import: delete the customers it created and give back the values it changed."
+    # Lazy: read in the language of the command line when --help is printed.
+    help = cast(
+        str,
+        gettext_lazy(
+            "Undo an import: delete the customers it created and give back the values it changed."
+        ),
+    )
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug")
         parser.add_argument("import_id", type=int)
         parser.add_argument(
-            "--yes", action="store_true", help="undo now (else: print what it would do)"
+            "--yes", action="store_true", help=gettext("undo now (else: print what it would do)")
         )
-        parser.add_argument("--manager", default=None, help="username of the manager undoing it")
-        parser.add_argument("--json", action="store_true", help="print one JSON object")
+        parser.add_argument(
+            "--manager", default=None, help=gettext("username of the manager undoing it")
+        )
+        parser.add_argument("--json", action="store_true", help=gettext("print one JSON object"))
 
     def handle(self, *args: Any, **opts: Any) -> None:
         job = (

@@ -6,6 +6,8 @@ each in its own child process (so peak RSS is that import's alone):
   1. a new import into an empty channel (`import_customers … --kind lead --identity email`,
      the same engine the Celery task runs),
   2. an update pass of the same file,
+  2b. a pass of the same file with both unsubscribe flags flipped (every customer changes its
+     consent: the consent history's worst case, R2.16b),
   3. django-import-export (ModelResource, use_bulk=True) importing the same file into another
      empty channel, then its update pass,
 and prints rows/s, peak RSS and the ratios.
@@ -104,6 +106,22 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
                     rnd.choice(["true", "false"]),
                 ]
             )
+
+
+def flip_consent(path: Path, out: Path) -> None:
+    """The file with its two unsubscribe columns negated."""
+    flags = [HEADERS.index("unsubscribeEmail"), HEADERS.index("unsubscribeTexting")]
+    with (
+        open(path, encoding="utf-8", newline="") as source,
+        open(out, "w", encoding="utf-8", newline="") as target,
+    ):
+        rows = csv.reader(source)
+        writer = csv.writer(target)
+        writer.writerow(next(rows))
+        for row in rows:
+            for i in flags:
+                row[i] = "false" if row[i] == "true" else "true"
+            writer.writerow(row)
 
 
 # A deployed worker runs from cached bytecode; a sandbox that sets PYTHONDONTWRITEBYTECODE would
@@ -242,29 +260,26 @@ def main() -> None:
     path = work / "leads.csv"
     t0 = time.perf_counter()
     generate(path, args.rows)
+    flipped = work / "leads-flipped.csv"
+    flip_consent(path, flipped)
     print(
         f"generated {args.rows:,} rows ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t0:.1f}s; database: {vendor}"
     )
 
     run_child([sys.executable, "manage.py", "check"])  # warm-up: writes the bytecode caches
     ours = fresh_channel("ours")
-    cmd = [
-        sys.executable,
-        "manage.py",
-        "import_customers",
-        ours.slug,
-        str(path),
-        "--kind",
-        "lead",
-        "--identity",
-        "email",
-        "--json",
-    ]
+
+    def cmd(file: Path) -> list[str]:
+        return [
+            *(sys.executable, "manage.py", "import_customers", ours.slug, str(file)),
+            *("--kind", "lead", "--identity", "email", "--json"),
+        ]
+
     results: dict[str, tuple[float, int]] = {}
-    for label in ("new", "update"):
+    for label, file in (("new", path), ("update", path), ("consent", flipped)):
         autovacuum()
         busy = busy_cpu()
-        measured = run_child(cmd)
+        measured = run_child(cmd(file))
         assert measured is not None
         seconds, rss, out, cpu = measured
         others = busy_cpu() - busy - cpu  # PostgreSQL, mostly

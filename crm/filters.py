@@ -249,6 +249,15 @@ class CustomerFilter(django_filters.FilterSet):
         return any(value not in (None, "") for value in self.form.cleaned_data.values())
 
     @property
+    def narrow(self) -> bool:
+        """Whether a search of two characters or more leads: each such search has an index
+        that finds its few matches directly (prefix, trigram or equality; see
+        ``search_contacts``), so they are counted in any order (``contacts_count``)."""
+        if not self.is_active:
+            return False
+        return len((self.form.cleaned_data.get("q") or "").strip()) >= 2
+
+    @property
     def driver(self) -> QuerySet[Any, int] | None:
         """The ids of the chosen import tag's (or tag's) customers, by its (channel, tag,
         customer) index, when one is chosen: lists, counts and deletions walk them instead of

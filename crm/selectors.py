@@ -181,6 +181,7 @@ def contacts_count(
     filtered: bool,
     bound: int | None = None,
     driver: Driver | None = None,
+    narrow: bool = False,
 ) -> ContactsCount:
     """The number a contacts list shows, without counting a channel's customers (issue 15).
 
@@ -200,6 +201,11 @@ def contacts_count(
             if len(ids) < wanted:
                 break
             beyond = ids[-1]
+    elif narrow:
+        # A search its own index narrows (``CustomerFilter.narrow``): its matches in any order.
+        # Newest first, a search matching fewer than the bound would walk the whole channel's
+        # ids backwards (a 2-letter name: 1 s at 1,000,000, against 40 ms by the prefix index).
+        counted = queryset.order_by()[: bound + 1].count()
     else:
         # Newest first, as the page itself reads them: the same index walk, stopped at the bound.
         counted = queryset.order_by("-id")[: bound + 1].count()

@@ -134,7 +134,11 @@ class ContactsChangeList(ChangeList):
             self.count = ContactsCount(self.queryset.order_by().count(), exact=True)
         else:
             self.count = contacts_count(
-                self.channel, self.queryset, filtered=self.filterset.is_active, driver=driver
+                self.channel,
+                self.queryset,
+                filtered=self.filterset.is_active,
+                driver=driver,
+                narrow=self.filterset.narrow,
             )
         for row in self.page.rows:  # one channel: its columns (dates, phones) need no query
             row.channel = self.channel  # type: ignore[assignment]

@@ -111,6 +111,10 @@ def test_r1_4_filtered_count_stops_at_the_bound_and_says_so(
     assert "5+ customers" in page.content.decode()
     exact = client.get(reverse(LIST) + cl.exact_count_url)
     assert exact.context["cl"].count == ContactsCount(8, exact=True)
+    # A one-letter search is counted along the page's walk, a longer one by its own index
+    # (CustomerFilter.narrow): the same bound and wording either way.
+    short = client.get(reverse(LIST), {"channel": channel.slug, "q": "K"}).context["cl"]
+    assert short.count == ContactsCount(5, exact=False)
     one = client.get(reverse(LIST), {"channel": channel.slug, "q": "Lee"})
     assert "1 customer" in one.content.decode()
     # Unfiltered, the total is MU (9), exact however large.

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from builders.models import BuilderInstallation, Platform, new_webhook_token
 from crm.models import Channel
@@ -32,14 +33,18 @@ def installation_create(
 ) -> BuilderInstallation:
     """Connect a builder site to the channel (one per builder per channel, one channel per site)."""
     if platform not in Platform.values:
-        raise ValidationError({"platform": f"unknown builder {platform!r}"})
+        raise ValidationError(
+            {"platform": gettext("unknown builder %(platform)s") % {"platform": repr(platform)}}
+        )
     shop_id = normalized_shop(platform, shop_id)
     if not shop_id:
-        raise ValidationError({"shop_id": "the builder's site id is required"})
+        raise ValidationError({"shop_id": gettext("the builder's site id is required")})
     if platform == Platform.SHOPIFY and not webhook_secret:
-        raise ValidationError({"webhook_secret": "Shopify webhooks need the app's client secret"})
+        raise ValidationError(
+            {"webhook_secret": gettext("Shopify webhooks need the app's client secret")}
+        )
     if installed_at is not None and timezone.is_naive(installed_at):
-        raise ValidationError({"installed_at": "give a time zone"})
+        raise ValidationError({"installed_at": gettext("give a time zone")})
     try:
         with transaction.atomic():
             return BuilderInstallation.objects.create(
@@ -53,7 +58,8 @@ def installation_create(
             )
     except IntegrityError:
         raise ValidationError(
-            f"{platform} is already connected to this channel, or {shop_id!r} to another one"
+            gettext("%(platform)s is already connected to this channel, or %(shop)s to another one")
+            % {"platform": platform, "shop": repr(shop_id)}
         ) from None
 
 

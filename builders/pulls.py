@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from builders.base import PULL_COLUMNS
 from builders.http import JsonClient, PullFailed
@@ -75,17 +76,28 @@ def builder_pull_request(*, channel: Channel, platform: str, by: Actor) -> Build
     pull of it running) or ImportLocked (an import of the channel is queued or running).
     """
     if by is not None and not by.has_perm("crm.import_customers", channel):
-        raise PermissionDenied(f"{by.get_username()} may not import customers into {channel.slug}")
+        raise PermissionDenied(
+            gettext("%(manager)s may not import customers into %(channel)s")
+            % {"manager": by.get_username(), "channel": channel.slug}
+        )
     builder = builder_for(platform)
     if not builder.can_pull:
-        raise ValidationError(f"{builder.label} customers cannot be pulled (R5.3)")
+        raise ValidationError(
+            gettext("%(builder)s customers cannot be pulled (R5.3)") % {"builder": builder.label}
+        )
     installation = BuilderInstallation.objects.filter(
         channel=channel, platform=platform, active=True
     ).first()
     if installation is None:
-        raise ValidationError(f"{builder.label} is not connected to channel {channel.slug!r}")
+        raise ValidationError(
+            gettext("%(builder)s is not connected to channel %(channel)s")
+            % {"builder": builder.label, "channel": repr(channel.slug)}
+        )
     if not installation.access_token:
-        raise ValidationError(f"the {builder.label} connection has no API access token")
+        raise ValidationError(
+            gettext("the %(builder)s connection has no API access token")
+            % {"builder": builder.label}
+        )
     running = active_import(channel.pk)
     if running is not None:
         raise ImportLocked(running)
@@ -96,7 +108,8 @@ def builder_pull_request(*, channel: Channel, platform: str, by: Actor) -> Build
             )
     except IntegrityError:
         raise ValidationError(
-            f"a {builder.label} pull of this channel is already running"
+            gettext("a %(builder)s pull of this channel is already running")
+            % {"builder": builder.label}
         ) from None
 
 

@@ -13,6 +13,8 @@ from typing import Any, ClassVar
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from crm.models import Channel, Customer, ProfileKey, ProfileKeyType
 from crm.models.profile_keys import BUILTIN_FIELDS
@@ -45,7 +47,7 @@ _FORMATS_BY_TYPE: dict[str, str] = {
     ProfileKeyType.TAG: TAG_FORMATS,
 }
 _LIST_TYPES = frozenset({ProfileKeyType.LIST, ProfileKeyType.NUMBER_LIST, ProfileKeyType.TAG})
-_BOOLEAN_CHOICES = (("", "Not set"), ("true", "Yes"), ("false", "No"))
+_BOOLEAN_CHOICES = (("", _("Not set")), ("true", _("Yes")), ("false", _("No")))
 
 
 def add_service_errors(
@@ -72,7 +74,7 @@ class LeadAddForm(forms.Form):
     channel = forms.ModelChoiceField(queryset=Channel.objects.none(), empty_label=None)
     email = forms.CharField(required=False, max_length=512, help_text=EMAIL_FORMATS)
     mobile_number = forms.CharField(
-        label="Mobile number",
+        label=_("Mobile number"),
         required=False,
         max_length=64,
         help_text=MOBILE_FORMATS,
@@ -98,7 +100,7 @@ class LeadAddForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if not cleaned.get("email") and not cleaned.get("mobile_number"):
-            raise ValidationError("Give an email or a mobile number: one suffices.")
+            raise ValidationError(_("Give an email or a mobile number: one suffices."))
         return cleaned
 
 
@@ -123,8 +125,10 @@ def display_value(type_: str, value: object) -> str:
 
 def _profile_field(profile_key: ProfileKey) -> forms.Field:
     formats = _FORMATS_BY_KEY.get(profile_key.key) or _FORMATS_BY_TYPE.get(profile_key.type, "")
-    kind = "built-in" if profile_key.builtin else "custom"
-    help_text = f"{profile_key.type}, {kind}" + (f": {formats}" if formats else "")
+    kind = (_("%(type)s, built-in") if profile_key.builtin else _("%(type)s, custom")) % {
+        "type": ProfileKeyType(profile_key.type).label
+    }
+    help_text = format_lazy("{}: {}", kind, formats) if formats else kind
     label = profile_key.key + (f" ({profile_key.label})" if profile_key.label else "")
     if profile_key.type == ProfileKeyType.BOOLEAN:
         return forms.ChoiceField(
@@ -213,8 +217,10 @@ class ProfileKeyCreateForm(forms.ModelForm):
         model = ProfileKey
         fields = ("channel", "key", "label", "type")
         help_texts = {
-            "key": "Letters, digits and _; starts with a letter. Import headers with this "
-            "name map to it.",
+            "key": _(
+                "Letters, digits and _; starts with a letter. Import headers with this "
+                "name map to it."
+            ),
         }
 
     def clean(self) -> dict[str, Any]:

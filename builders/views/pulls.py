@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from builders.installations import webhook_path
@@ -35,7 +36,7 @@ def index(request: HttpRequest, slug: str) -> HttpResponse:
         "builders/index.html",
         {
             **admin.site.each_context(request),
-            "title": f"Site builders of {channel.name}",
+            "title": gettext("Site builders of %(channel)s") % {"channel": channel.name},
             "channel": channel,
             "installations": installations,
             "pulls": pulls,
@@ -53,7 +54,11 @@ def pull_start(request: HttpRequest, slug: str, platform: str) -> HttpResponse:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         return redirect("builders:index", slug=channel.slug)
     builder_pull_dispatch(pull)
-    messages.success(request, f"Pulling {builder_for(platform).label} customers (#{pull.pk}).")
+    messages.success(
+        request,
+        gettext("Pulling %(builder)s customers (#%(id)s).")
+        % {"builder": builder_for(platform).label, "id": pull.pk},
+    )
     return redirect("builders:pull", slug=channel.slug, pull_id=pull.pk)
 
 
@@ -71,7 +76,8 @@ def pull_detail(request: HttpRequest, slug: str, pull_id: int) -> HttpResponse:
         "builders/pull.html",
         {
             **admin.site.each_context(request),
-            "title": f"{builder_for(pull.installation.platform).label} pull #{pull.pk}",
+            "title": gettext("%(builder)s pull #%(id)s")
+            % {"builder": builder_for(pull.installation.platform).label, "id": pull.pk},
             "channel": channel,
             "pull": pull,
             "job": pull.import_job,

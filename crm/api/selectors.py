@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from crm.models import Channel, Customer, CustomerImportTag, CustomerTag
 from crm.values import InvalidValue, parse_email, parse_mobile_number
@@ -35,7 +36,9 @@ def encode_cursor(customer_id: int) -> str:
 
 def decode_cursor(cursor: str) -> int:
     if not _CURSOR.match(cursor):
-        raise ValidationError({"since": "not a cursor this API gave out (the `next` of a page)"})
+        raise ValidationError(
+            {"since": gettext("not a cursor this API gave out (the `next` of a page)")}
+        )
     return int(cursor)
 
 
@@ -64,7 +67,7 @@ def api_user_page(channel: Channel, params: Mapping[str, str]) -> tuple[list[Cus
         except ValueError:
             limit = 0
         if not 1 <= limit <= MAX_LIMIT:
-            errors["limit"] = f"a whole number from 1 to {MAX_LIMIT}"
+            errors["limit"] = gettext("a whole number from 1 to %(max)s") % {"max": MAX_LIMIT}
     if "since" in params:
         try:
             found = found.filter(pk__gt=decode_cursor(params["since"]))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -21,7 +23,7 @@ class StrictBoolean(serializers.Field):
 
     def to_internal_value(self, data: Any) -> bool:
         if not isinstance(data, bool):
-            raise serializers.ValidationError("must be true, false or null")
+            raise serializers.ValidationError(gettext("must be true, false or null"))
         return data
 
     def to_representation(self, value: Any) -> Any:
@@ -33,44 +35,43 @@ class StrictText(serializers.CharField):
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
-            raise serializers.ValidationError("must be a string")
+            raise serializers.ValidationError(gettext("must be a string"))
         return str(super().to_internal_value(data))
 
 
 @extend_schema_field(
-    {"type": "object", "additionalProperties": True, "description": "profile key → value"}
+    {"type": "object", "additionalProperties": True, "description": _("profile key → value")}
 )
 class ProfileValues(serializers.JSONField):
     def to_internal_value(self, data: Any) -> Any:
         if not isinstance(data, dict):
-            raise serializers.ValidationError("must be a JSON object of profile keys")
+            raise serializers.ValidationError(gettext("must be a JSON object of profile keys"))
         return data
 
 
+_FLAG_HELP = _("true or false; null or absent keeps the stored value (a new user needs it)")
+
+
 class UpsertSerializer(serializers.Serializer[Any]):
-    profile = ProfileValues(required=False, help_text="values to set; null clears a key")
+    profile = ProfileValues(required=False, help_text=_("values to set; null clears a key"))
     profileOnce = ProfileValues(
-        required=False, help_text="values set only where the key is empty now"
+        required=False, help_text=_("values set only where the key is empty now")
     )
     tags = serializers.ListField(
         child=StrictText(trim_whitespace=False),
         required=False,
         allow_null=True,
-        help_text="the user's tags: replaces the list (max 200; `a/b` for two levels)",
+        help_text=_("the user's tags: replaces the list (max 200; `a/b` for two levels)"),
     )
-    unsubscribeEmail = StrictBoolean(
-        help_text="true or false; null or absent keeps the stored value (a new user needs it)"
-    )
-    unsubscribeTexting = StrictBoolean(
-        help_text="true or false; null or absent keeps the stored value (a new user needs it)"
-    )
+    unsubscribeEmail = StrictBoolean(help_text=_FLAG_HELP)
+    unsubscribeTexting = StrictBoolean(help_text=_FLAG_HELP)
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
             unknown = sorted(set(data) - set(self.fields))
             if unknown:
                 raise serializers.ValidationError(
-                    {key: "not a field of this request" for key in unknown}
+                    {key: gettext("not a field of this request") for key in unknown}
                 )
         return super().to_internal_value(data)
 
@@ -86,10 +87,10 @@ class UserSerializer(serializers.Serializer[Any]):
     landlineNumber = serializers.CharField(allow_null=True)
     unsubscribeEmail = serializers.BooleanField(allow_null=True)
     unsubscribeTexting = serializers.BooleanField(allow_null=True)
-    profile = serializers.DictField(help_text="custom profile keys → values")
+    profile = serializers.DictField(help_text=_("custom profile keys → values"))
     tags = serializers.ListField(child=serializers.CharField())
     importTags = serializers.ListField(
-        child=serializers.CharField(), help_text="oldest first (at most 30)"
+        child=serializers.CharField(), help_text=_("oldest first (at most 30)")
     )
     blocked = serializers.BooleanField()
     createdAt = serializers.DateTimeField()
@@ -107,7 +108,7 @@ class UpsertedSerializer(UserEnvelopeSerializer):
 
 class UserPageSerializer(serializers.Serializer[Any]):
     users = UserSerializer(many=True)
-    next = serializers.CharField(allow_null=True, help_text="the `since` of the next page")
+    next = serializers.CharField(allow_null=True, help_text=_("the `since` of the next page"))
 
 
 def closed_request_bodies(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -121,5 +122,5 @@ def closed_request_bodies(result: dict[str, Any], **kwargs: Any) -> dict[str, An
 
 class ErrorSerializer(serializers.Serializer[Any]):
     errors = serializers.DictField(  # type: ignore[assignment]  # a field, not Serializer.errors
-        child=serializers.CharField(), help_text="what → why"
+        child=serializers.CharField(), help_text=_("what → why")
     )

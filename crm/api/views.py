@@ -7,6 +7,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, JsonResponse
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -93,11 +96,14 @@ ERRORS = {
 # user without both unsubscribe flags), which no static schema can say.
 UPSERT_ERRORS = {**ERRORS, 422: ErrorSerializer}
 MEMBER_ID = OpenApiParameter(
-    "memberId", OpenApiTypes.STR, OpenApiParameter.PATH, description="the user's memberId"
+    "memberId", OpenApiTypes.STR, OpenApiParameter.PATH, description=_("the user's memberId")
 )
 USER_ID = OpenApiParameter(
-    "id", {"type": "integer", "minimum": 1}, OpenApiParameter.PATH, description="the user's id"
+    "id", {"type": "integer", "minimum": 1}, OpenApiParameter.PATH, description=_("the user's id")
 )
+
+
+_DELETES = _("Deletes the user and all its data except conversation history (R3.2).")
 
 
 class OpenApiView(APIView):
@@ -127,7 +133,7 @@ class OpenApiView(APIView):
     def user(self, request: Request, **lookup: Any) -> Customer:
         customer = api_users(self.channel(request)).filter(**lookup).first()
         if customer is None:
-            raise exceptions.NotFound("no such user in this channel")
+            raise exceptions.NotFound(gettext("no such user in this channel"))
         return customer
 
     def answer(self, customer: Customer, **extra: Any) -> dict[str, Any]:
@@ -139,7 +145,7 @@ class OpenApiView(APIView):
                 channel=self.channel(request), customer=customer, by=None, via=ActivityLog.Via.API
             )
         except ValidationError:  # deleted meanwhile by another request
-            raise exceptions.NotFound("no such user in this channel") from None
+            raise exceptions.NotFound(gettext("no such user in this channel")) from None
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -148,7 +154,7 @@ class UserByMemberIdView(OpenApiView):
         operation_id="getUserByMemberId",
         parameters=[MEMBER_ID],
         responses={200: UserEnvelopeSerializer, **ERRORS},
-        summary="Get a user by memberId",
+        summary=_("Get a user by memberId"),
     )
     def get(self, request: Request, memberId: str) -> Response:
         return Response(self.answer(self.user(request, member_id=memberId)))
@@ -158,8 +164,8 @@ class UserByMemberIdView(OpenApiView):
         parameters=[MEMBER_ID],
         request=UpsertSerializer,
         responses={200: UpsertedSerializer, 201: UpsertedSerializer, **UPSERT_ERRORS},
-        summary="Create or update a user by memberId",
-        description=(
+        summary=_("Create or update a user by memberId"),
+        description=_(
             "`profile` sets values (null clears a key), `profileOnce` sets only keys that are "
             "empty, `tags` replaces the user's tags. Values are parsed and limited as in an "
             "import. A new user needs `unsubscribeEmail` and `unsubscribeTexting` (true or "
@@ -195,8 +201,8 @@ class UserByMemberIdView(OpenApiView):
         operation_id="deleteUserByMemberId",
         parameters=[MEMBER_ID],
         responses={204: None, **ERRORS},
-        summary="Delete a user by memberId",
-        description="Deletes the user and all its data except conversation history (R3.2).",
+        summary=_("Delete a user by memberId"),
+        description=_DELETES,
     )
     def delete(self, request: Request, memberId: str) -> Response:
         return self.delete_user(request, self.user(request, member_id=memberId))
@@ -207,7 +213,7 @@ class UserByIdView(OpenApiView):
         operation_id="getUser",
         parameters=[USER_ID],
         responses={200: UserEnvelopeSerializer, **ERRORS},
-        summary="Get a user by id",
+        summary=_("Get a user by id"),
     )
     def get(self, request: Request, id: int) -> Response:
         return Response(self.answer(self.user(request, pk=id)))
@@ -216,8 +222,8 @@ class UserByIdView(OpenApiView):
         operation_id="deleteUser",
         parameters=[USER_ID],
         responses={204: None, **ERRORS},
-        summary="Delete a user by id",
-        description="Deletes the user and all its data except conversation history (R3.2).",
+        summary=_("Delete a user by id"),
+        description=_DELETES,
     )
     def delete(self, request: Request, id: int) -> Response:
         return self.delete_user(request, self.user(request, pk=id))
@@ -227,25 +233,25 @@ class UserListView(OpenApiView):
     @extend_schema(
         operation_id="listUsers",
         parameters=[
-            OpenApiParameter("memberId", OpenApiTypes.STR, description="exact memberId"),
-            OpenApiParameter("email", OpenApiTypes.STR, description="an email address"),
+            OpenApiParameter("memberId", OpenApiTypes.STR, description=_("exact memberId")),
+            OpenApiParameter("email", OpenApiTypes.STR, description=_("an email address")),
             OpenApiParameter(
-                "mobileNumber", OpenApiTypes.STR, description="a mobile number with country code"
+                "mobileNumber", OpenApiTypes.STR, description=_("a mobile number with country code")
             ),
             OpenApiParameter(
                 "since",
                 {"type": "string", "pattern": CURSOR_PATTERN},
-                description="the `next` of the previous page",
+                description=_("the `next` of the previous page"),
             ),
             OpenApiParameter(
                 "limit",
                 {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
-                description=f"default {DEFAULT_LIMIT}",
+                description=format_lazy(_("default {limit}"), limit=DEFAULT_LIMIT),
             ),
         ],
         responses={200: UserPageSerializer, **ERRORS},
-        summary="List users",
-        description="Oldest first, a page at a time; filters are exact (R6.4).",
+        summary=_("List users"),
+        description=_("Oldest first, a page at a time; filters are exact (R6.4)."),
     )
     def get(self, request: Request) -> Response:
         try:
@@ -258,4 +264,4 @@ class UserListView(OpenApiView):
 @csrf_exempt
 def unknown_path(request: HttpRequest) -> JsonResponse:
     """Anything else under /open/v5/ answers like the API, not with an HTML page."""
-    return JsonResponse({"errors": {"path": "no such endpoint"}}, status=404)
+    return JsonResponse({"errors": {"path": gettext("no such endpoint")}}, status=404)

@@ -16,7 +16,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
+from crm import display
 from crm.models import ActivityLog, BlockFollow, Campaign, CampaignTarget, Channel, Customer
 from crm.services.activity import activity_record
 from crm.types import Actor, manager_or_none
@@ -31,7 +33,10 @@ def _reason(reason: str) -> str:
     reason = (reason or "").strip()
     if len(reason) > MAX_STRING:
         raise ValidationError(
-            {"reason": f"{len(reason)} characters: a reason holds at most {MAX_STRING}"}
+            {
+                "reason": gettext("%(length)s characters: a reason holds at most %(max)s")
+                % {"length": display.count(len(reason)), "max": display.count(MAX_STRING)}
+            }
         )
     return reason
 
@@ -85,10 +90,10 @@ def customer_block(
 ) -> Customer:
     """Block one customer from its page (R4.1); the reason is optional."""
     if customer.channel_id != channel.pk:
-        raise ValidationError("the customer belongs to another channel")
+        raise ValidationError(gettext("the customer belongs to another channel"))
     reason = _reason(reason)
     if not _ids(channel, [customer], blocked=False):
-        raise ValidationError(f"“{customer}” is already blocked")
+        raise ValidationError(gettext("“%(customer)s” is already blocked") % {"customer": customer})
     now = timezone.now()
     Customer.objects.filter(pk=customer.pk).update(
         blocked=True,
@@ -191,8 +196,8 @@ def customer_unblock(
 ) -> Customer:
     """Unblock one customer; refused when it is not blocked."""
     if customer.channel_id != channel.pk:
-        raise ValidationError("the customer belongs to another channel")
+        raise ValidationError(gettext("the customer belongs to another channel"))
     if not customers_unblock(channel=channel, customers=[customer], by=by, via=via):
-        raise ValidationError(f"“{customer}” is not blocked")
+        raise ValidationError(gettext("“%(customer)s” is not blocked") % {"customer": customer})
     customer.refresh_from_db()
     return customer

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from crm.models import BUILTIN_KEYS, ActivityLog, Channel, ProfileKey, Role
 from crm.models.channels import DEFAULT_COUNTRY, DEFAULT_TIME_ZONE
@@ -58,12 +59,22 @@ def channel_create(
 ) -> NewChannel:
     if not _SLUG.match(slug):
         raise ValidationError(
-            {"slug": f"{slug!r} is not a valid slug: lower-case letters, digits and '-', 1-64 long"}
+            {
+                "slug": gettext(
+                    "%(slug)s is not a valid slug: lower-case letters, digits and '-', 1-64 long"
+                )
+                % {"slug": repr(slug)}
+            }
         )
     if Channel.objects.filter(slug=slug).exists():
-        raise ValidationError({"slug": f"a channel with the slug {slug!r} already exists"})
+        raise ValidationError(
+            {
+                "slug": gettext("a channel with the slug %(slug)s already exists")
+                % {"slug": repr(slug)}
+            }
+        )
     if not name.strip():
-        raise ValidationError({"name": "the channel needs a name"})
+        raise ValidationError({"name": gettext("the channel needs a name")})
     access_secret = secrets.token_urlsafe(32)
     channel = Channel(
         slug=slug,

@@ -14,7 +14,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
+from crm import display
 from crm.models import (
     Call,
     Campaign,
@@ -35,16 +37,22 @@ _BATCH = 5000
 def _same_channel(channel: Channel, *rows: Customer | Chat | Campaign) -> None:
     for row in rows:
         if row.channel_id != channel.pk:
-            raise ValidationError(f"the {row._meta.verbose_name} belongs to another channel")
+            raise ValidationError(
+                gettext("the %(thing)s belongs to another channel")
+                % {"thing": row._meta.verbose_name}
+            )
 
 
 def _body(body: str) -> str:
     body = (body or "").strip()
     if not body:
-        raise ValidationError({"body": "the message is empty"})
+        raise ValidationError({"body": gettext("the message is empty")})
     if len(body) > MAX_BODY:
         raise ValidationError(
-            {"body": f"{len(body):,} characters: a message holds at most {MAX_BODY:,}"}
+            {
+                "body": gettext("%(length)s characters: a message holds at most %(max)s")
+                % {"length": display.count(len(body)), "max": display.count(MAX_BODY)}
+            }
         )
     return body
 
@@ -60,7 +68,7 @@ def chat_open(*, channel: Channel, customer: Customer, by: Actor = None) -> Chat
     """A new chat, started by the customer (``by`` None: the widget) or a manager."""
     _same_channel(channel, customer)
     if _fresh(customer).blocked:
-        raise ValidationError("the customer is blocked: no new chat can be started")
+        raise ValidationError(gettext("the customer is blocked: no new chat can be started"))
     return Chat.objects.create(channel=channel, customer=customer)
 
 
@@ -71,7 +79,7 @@ def message_send(*, channel: Channel, chat: Chat, body: str, by: Actor) -> Messa
     _same_channel(channel, chat)
     body = _body(body)
     if chat.state != Chat.State.OPEN:
-        raise ValidationError("the chat is closed")
+        raise ValidationError(gettext("the chat is closed"))
     customer = _fresh(chat.customer) if chat.customer_id and chat.customer else None
     reachable = customer is not None and not customer.blocked
     message = Message.objects.create(
@@ -94,9 +102,9 @@ def message_receive(*, channel: Channel, chat: Chat, body: str) -> Message:
     _same_channel(channel, chat)
     body = _body(body)
     if chat.customer is None:
-        raise ValidationError("the chat's customer was deleted")
+        raise ValidationError(gettext("the chat's customer was deleted"))
     if _fresh(chat.customer).blocked:
-        raise ValidationError("the customer is blocked")
+        raise ValidationError(gettext("the customer is blocked"))
     message = Message.objects.create(
         channel=channel, chat=chat, sender=Message.Sender.CUSTOMER, body=body
     )
@@ -149,7 +157,9 @@ def campaign_create(
     """A draft campaign to the customers a contacts filter matches (``audience``)."""
     name = (name or "").strip()
     if not name or len(name) > 200:
-        raise ValidationError({"name": "a campaign needs a name of at most 200 characters"})
+        raise ValidationError(
+            {"name": gettext("a campaign needs a name of at most 200 characters")}
+        )
     audience = {k: v for k, v in audience.items() if v not in (None, "")}
     contacts_matching(channel, audience)  # refuses a filter that is not valid
     return Campaign.objects.create(
@@ -165,7 +175,7 @@ def _draft(channel: Channel, campaign: Campaign) -> Campaign:
     _same_channel(channel, campaign)
     locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if locked.status != Campaign.Status.DRAFT:
-        raise ValidationError("the campaign was already sent")
+        raise ValidationError(gettext("the campaign was already sent"))
     return locked
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
+from django.utils.translation import gettext
 
 from crm.models import ActivityLog, Channel, Customer, ProfileKey
 from crm.models.profile_keys import BUILTIN_FIELDS
@@ -38,7 +39,7 @@ def profile_clean(
     for name, raw in values.items():
         profile_key = keys.get(name)
         if profile_key is None:
-            errors[name] = f"the channel has no profile key {name!r}"
+            errors[name] = gettext("the channel has no profile key %(key)s") % {"key": repr(name)}
             continue
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             clean[name] = None
@@ -99,7 +100,10 @@ def _check_member_id_free(customer: Customer) -> None:
         taken = taken.exclude(pk=customer.pk)
     if taken.exists():
         raise ValidationError(
-            {"memberId": f"another customer has the memberId {customer.member_id!r}"}
+            {
+                "memberId": gettext("another customer has the memberId %(member_id)s")
+                % {"member_id": repr(customer.member_id)}
+            }
         )
 
 
@@ -121,7 +125,7 @@ def lead_add(
     """Add a verified lead by hand (R1.1): email or mobile, one suffices; an existing customer
     with either contact is returned instead of adding a duplicate."""
     if not (email or "").strip() and not (mobile_number or "").strip():
-        raise ValidationError("give an email or a mobile number (one suffices)")
+        raise ValidationError(gettext("give an email or a mobile number (one suffices)"))
     clean = profile_clean(
         channel=channel,
         values={"email": email, "mobileNumber": mobile_number, "name": name},
@@ -164,7 +168,7 @@ def customer_update(
 ) -> list[str]:
     """Edit a customer's profile; returns the keys that changed. Limits of R1.3 hold."""
     if customer.channel_id != channel.pk:
-        raise ValidationError("the customer belongs to another channel")
+        raise ValidationError(gettext("the customer belongs to another channel"))
     # A manager's hand edit reads national numbers in the channel's country (R2.13a).
     region = str(channel.country) if via == ActivityLog.Via.HAND else None
     clean = profile_clean(channel=channel, values=values, region=region)
@@ -181,7 +185,7 @@ def customer_update(
         and customer.verified
         and not customer.veil_id
     ):
-        raise ValidationError("a lead needs an email or a mobile number")
+        raise ValidationError(gettext("a lead needs an email or a mobile number"))
     if (
         via in (ActivityLog.Via.HAND, ActivityLog.Via.API)
         and {"email", "mobileNumber"} & set(changed)

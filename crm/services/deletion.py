@@ -26,10 +26,11 @@ from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.db.models import F, Max, QuerySet
 from django.db.models.fields.reverse_related import ForeignObjectRel
+from django.utils.translation import gettext
 from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 
 from config.celery import queue, queue_on_commit
-from crm import jobs
+from crm import display, jobs
 from crm.db import ID_ARRAY
 from crm.hooks import customers_purged
 from crm.models import ActivityLog, Channel, Customer, DeletionJob
@@ -174,9 +175,9 @@ def customer_delete(
 ) -> None:
     """Delete one customer (R3.1), from its page, the API or a builder's webhook."""
     if customer.channel_id != channel.pk:
-        raise ValidationError("the customer belongs to another channel")
+        raise ValidationError(gettext("the customer belongs to another channel"))
     if not purge_customers(channel_id=channel.pk, ids=[customer.pk]):
-        raise ValidationError("the customer no longer exists")
+        raise ValidationError(gettext("the customer no longer exists"))
     activity_record(
         channel=channel,
         actor=by,
@@ -246,9 +247,11 @@ def _criteria(
     ids: Sequence[int] | None, filter: Mapping[str, Any] | None, max_id: int | None
 ) -> dict[str, Any]:
     if (ids is None) == (filter is None):
-        raise ValidationError("give either the customers to delete or a filter")
+        raise ValidationError(gettext("give either the customers to delete or a filter"))
     if filter is not None and not any(v not in (None, "") for v in filter.values()):
-        raise ValidationError("a filter is needed: deleting every customer at once is not offered")
+        raise ValidationError(
+            gettext("a filter is needed: deleting every customer at once is not offered")
+        )
     criteria: dict[str, Any] = (
         {"ids": sorted({int(i) for i in ids})}
         if ids is not None
@@ -288,12 +291,18 @@ def customers_delete(
         unknown = [i for i in criteria["ids"] if i not in known]
         if unknown:
             shown = ", ".join(map(str, unknown[:10]))
-            raise ValidationError(f"no customer with the id {shown} in channel {channel.slug!r}")
+            raise ValidationError(
+                gettext("no customer with the id %(ids)s in channel %(channel)s")
+                % {"ids": shown, "channel": repr(channel.slug)}
+            )
     count = _matching(DeletionJob(channel=channel, criteria=criteria)).count()
     if expected is not None and count != expected:
         raise ValidationError(
-            f"the selection changed: {count:,} customers match now, not {expected:,}. "
-            "Nothing was deleted; check and confirm again."
+            gettext(
+                "the selection changed: %(count)s customers match now, not %(expected)s. "
+                "Nothing was deleted; check and confirm again."
+            )
+            % {"count": display.count(count), "expected": display.count(expected)}
         )
     job = DeletionJob.objects.create(
         channel=channel,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import Permission, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from crm.models import (
     ROLE_PERMISSIONS,
@@ -44,12 +45,15 @@ def membership_set(*, channel: Channel, user: User, role: str, by: Actor = None)
     """Give ``user`` the ``role`` in ``channel`` (creating the membership), with its grants."""
     if role not in Role.values:
         raise ValidationError(
-            {"role": f"unknown role {role!r}: use one of {', '.join(Role.values)}"}
+            {
+                "role": gettext("unknown role %(role)s: use one of %(roles)s")
+                % {"role": repr(role), "roles": ", ".join(Role.values)}
+            }
         )
     if role == Role.OWNER:
         current = Membership.objects.filter(channel=channel, role=Role.OWNER).exclude(user=user)
         if current.exists():
-            raise ValidationError({"role": "the channel already has an owner"})
+            raise ValidationError({"role": gettext("the channel already has an owner")})
     membership, _ = Membership.objects.update_or_create(
         channel=channel, user=user, defaults={"role": role}
     )
@@ -75,7 +79,9 @@ def membership_remove(*, channel: Channel, user: User, by: Actor = None) -> None
     if membership is None:
         return
     if membership.role == Role.OWNER:
-        raise ValidationError("the owner cannot be removed; make someone else the owner first")
+        raise ValidationError(
+            gettext("the owner cannot be removed; make someone else the owner first")
+        )
     membership.delete()  # crm.signals removes the grants, whatever deletes a membership
     activity_record(
         channel=channel,

@@ -6,7 +6,9 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
+from crm import display
 from crm.models import ActivityLog, Channel, ProfileKey, ProfileKeyType
 from crm.services.activity import activity_record
 from crm.types import Actor
@@ -29,22 +31,34 @@ def profile_key_create(
     if not KEY_PATTERN.match(key):
         raise ValidationError(
             {
-                "key": f"{key!r} is not a valid key: start with a letter; letters, digits and _ only; at most 64"
+                "key": gettext(
+                    "%(key)s is not a valid key: start with a letter; letters, digits and _ only;"
+                    " at most 64"
+                )
+                % {"key": repr(key)}
             }
         )
     if type not in ProfileKeyType.values:
         raise ValidationError(
             {
-                "type": f"{type!r} is not a profile key type: use one of {', '.join(ProfileKeyType.values)}"
+                "type": gettext("%(type)s is not a profile key type: use one of %(types)s")
+                % {"type": repr(type), "types": ", ".join(ProfileKeyType.values)}
             }
         )
     # Keys are matched to file headers case-insensitively, so they must differ in more than case.
     clash = ProfileKey.objects.select_for_update().filter(channel=channel, key__iexact=key).first()
     if clash is not None:
-        raise ValidationError({"key": f"the channel already has the key {clash.key!r}"})
+        raise ValidationError(
+            {"key": gettext("the channel already has the key %(key)s") % {"key": repr(clash.key)}}
+        )
     # A channel never has more keys than one profile may hold (R1.3), so any mapping fits.
     if ProfileKey.objects.filter(channel=channel).count() >= MAX_KEYS:
-        raise ValidationError({"key": f"a channel has at most {MAX_KEYS} profile keys"})
+        raise ValidationError(
+            {
+                "key": gettext("a channel has at most %(max)s profile keys")
+                % {"max": display.count(MAX_KEYS)}
+            }
+        )
     profile_key = ProfileKey.objects.create(
         channel=channel, key=key, type=type, label=label.strip()
     )

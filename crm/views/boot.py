@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -43,22 +44,22 @@ def _parse(request: HttpRequest) -> dict[str, Any]:
     try:
         data = json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError):
-        raise ValidationError({"body": "the body is not JSON"}) from None
+        raise ValidationError({"body": gettext("the body is not JSON")}) from None
     if not isinstance(data, dict):
-        raise ValidationError({"body": "the body must be a JSON object"})
+        raise ValidationError({"body": gettext("the body must be a JSON object")})
     errors: dict[str, str] = {}
     for key in _TEXT_KEYS:
         if data.get(key) is not None and not isinstance(data[key], str):
-            errors[key] = "must be a string"
+            errors[key] = gettext("must be a string")
     member_id = data.get("memberId")
     if member_id is not None and (
         isinstance(member_id, bool) or not isinstance(member_id, str | int)
     ):
-        errors["memberId"] = "must be a string"
+        errors["memberId"] = gettext("must be a string")
     if data.get("profile") is not None and not isinstance(data["profile"], dict):
-        errors["profile"] = "must be a JSON object of profile keys"
+        errors["profile"] = gettext("must be a JSON object of profile keys")
     if not data.get("pluginKey") and "pluginKey" not in errors:
-        errors["pluginKey"] = "the plugin key is required"
+        errors["pluginKey"] = gettext("the plugin key is required")
     if errors:
         raise ValidationError(errors)
     return data
@@ -94,7 +95,7 @@ def boot(request: HttpRequest) -> HttpResponse:
         return limited
     channel = Channel.objects.filter(plugin_key=data["pluginKey"]).first()
     if channel is None:
-        return _errors(404, {"pluginKey": "no channel has this plugin key"})
+        return _errors(404, {"pluginKey": gettext("no channel has this plugin key")})
     try:
         booted = customer_boot(
             channel=channel,

@@ -280,7 +280,7 @@ def test_r1_2_customer_page_shows_built_in_and_custom_keys_with_types(
     assert 'value="골드"' in html
     assert "[&quot;신발&quot;, &quot;가방&quot;]" in html
     assert "Custom profile" in html
-    for text in ("mobileNumber", "number, custom", "list, custom", "string, built-in"):
+    for text in ("mobileNumber", "Number, custom", "List of strings, custom", "String, built-in"):
         assert text in html
 
 

@@ -9,10 +9,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext
 
 from builders.installations import installation_create, webhook_path
 from builders.models import Platform
-from crm.models import Channel
+from crm.management.commands._cli import channel_or_error
 
 
 class Command(BaseCommand):
@@ -28,16 +29,14 @@ class Command(BaseCommand):
         parser.add_argument("--installed-at", default=None, help="ISO 8601 with offset")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        channel = Channel.objects.filter(slug=opts["slug"]).first()
-        if channel is None:
-            raise CommandError(f"no channel with the slug {opts['slug']!r}")
+        channel = channel_or_error(opts["slug"])
         installed_at = None
         if opts["installed_at"]:
             try:
                 installed_at = datetime.fromisoformat(opts["installed_at"])
             except ValueError:
                 raise CommandError(
-                    "--installed-at: use ISO 8601, e.g. 2025-05-04T09:00:00+09:00"
+                    gettext("--installed-at: use ISO 8601, e.g. 2025-05-04T09:00:00+09:00")
                 ) from None
         try:
             installation = installation_create(

@@ -9,10 +9,14 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext
 
 from builders.models import BuilderPull
 from builders.pulls import builder_pull_request, builder_pull_run
 from builders.registry import pull_platforms
+from crm import display
+from crm.languages import in_language_of
+from crm.management.commands._cli import channel_or_error
 from crm.management.lookups import manager_named
 from crm.models import Channel
 from importer.jobs import ImportLocked
@@ -29,10 +33,13 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print one JSON object")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        channel = Channel.objects.filter(slug=opts["slug"]).first()
-        if channel is None:
-            raise CommandError(f"no channel with the slug {opts['slug']!r}")
+        channel = channel_or_error(opts["slug"])
         manager = manager_named(opts["manager"])
+        # Human output in the requesting manager's language; --json is data, the same in any.
+        with in_language_of(manager):
+            self._pull(channel, manager, opts)
+
+    def _pull(self, channel: Channel, manager: Any, opts: dict[str, Any]) -> None:
         try:
             pull = builder_pull_request(channel=channel, platform=opts["platform"], by=manager)
         except (ValidationError, PermissionDenied, ImportLocked) as exc:
@@ -56,19 +63,38 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(result))
         else:
             self.stdout.write(
-                f"{pull.status}: {pull.fetched:,} fetched in {pull.pages:,} pages;"
-                f" {result['created']:,} created, {result['updated']:,} updated,"
-                f" {result['failed']:,} failed"
+                gettext(
+                    "%(status)s: %(fetched)s fetched in %(pages)s pages;"
+                    " %(created)s created, %(updated)s updated, %(failed)s failed"
+                )
+                % {
+                    "status": pull.get_status_display(),
+                    "fetched": display.count(pull.fetched),
+                    "pages": display.count(pull.pages),
+                    "created": display.count(result["created"]),
+                    "updated": display.count(result["updated"]),
+                    "failed": display.count(result["failed"]),
+                }
             )
         if pull.status != "succeeded":
-            raise CommandError(pull.error or f"the pull {pull.status}")
+            raise CommandError(
+                pull.error
+                or gettext("The pull did not succeed: %(status)s.")
+                % {"status": pull.get_status_display()}
+            )
 
     def _progress(self, pull: BuilderPull, job: ImportJob | None) -> None:
         if not sys.stderr.isatty():
             return
         if job is None:
-            line = f"fetching: {pull.fetched:,} customers, {pull.pages:,} pages"
+            line = gettext("fetching: %(customers)s customers, %(pages)s pages") % {
+                "customers": display.count(pull.fetched),
+                "pages": display.count(pull.pages),
+            }
         else:
-            line = f"importing: {job.rows_done:,} of {job.rows_total or 0:,} rows"
+            line = gettext("importing: %(done)s of %(total)s rows") % {
+                "done": display.count(job.rows_done),
+                "total": display.count(job.rows_total or 0),
+            }
         sys.stderr.write(f"\r{line}\033[K")
         sys.stderr.flush()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.management.base import CommandError
+from django.utils.translation import gettext
 
 from crm.models import Channel
 
@@ -12,7 +13,7 @@ from crm.models import Channel
 def channel_or_error(slug: str) -> Channel:
     channel = Channel.objects.filter(slug=slug).first()
     if channel is None:
-        raise CommandError(f"no channel with the slug {slug!r}")
+        raise CommandError(gettext("no channel with the slug %(slug)s") % {"slug": repr(slug)})
     return channel
 
 

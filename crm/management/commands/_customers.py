@@ -7,6 +7,7 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import CommandError
+from django.utils.translation import gettext
 
 from crm.models import Channel, Customer
 
@@ -21,10 +22,16 @@ def customer_or_error(channel: Channel, options: dict[str, Any]) -> Customer:
     """The channel's customer named by --id or --member-id (another channel's is never found)."""
     if options.get("id") is not None:
         found = Customer.objects.filter(channel=channel, pk=options["id"]).first()
-        named = f"id {options['id']}"
+        missing = gettext("no customer with the id %(id)s in channel %(channel)s") % {
+            "id": options["id"],
+            "channel": repr(channel.slug),
+        }
     else:
         found = Customer.objects.filter(channel=channel, member_id=options["member_id"]).first()
-        named = f"memberId {options['member_id']!r}"
+        missing = gettext("no customer with the memberId %(member_id)s in channel %(channel)s") % {
+            "member_id": repr(options["member_id"]),
+            "channel": repr(channel.slug),
+        }
     if found is None:
-        raise CommandError(f"no customer with the {named} in channel {channel.slug!r}")
+        raise CommandError(missing)
     return found

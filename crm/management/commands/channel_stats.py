@@ -7,7 +7,9 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext
 
+from crm import display
 from crm.management.commands._cli import channel_or_error
 from crm.selectors import blocked_customers, channel_mu
 
@@ -32,5 +34,11 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(stats))
         else:
             self.stdout.write(
-                f"{channel.slug}: MU {mu:,} · customers {mu + blocked:,} · blocked {blocked:,}"
+                gettext("%(channel)s: MU %(mu)s · customers %(customers)s · blocked %(blocked)s")
+                % {
+                    "channel": channel.slug,
+                    "mu": display.count(mu),
+                    "customers": display.count(mu + blocked),
+                    "blocked": display.count(blocked),
+                }
             )

@@ -21,6 +21,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError, models, transaction
+from django.utils.translation import gettext
 
 from crm.management.commands._cli import validation_error
 from crm.models.channels import DEFAULT_COUNTRY, DEFAULT_TIME_ZONE
@@ -70,12 +71,16 @@ class Command(BaseCommand):
             raise validation_error(exc) from None
         except IntegrityError:  # a concurrent create_channel took the slug first
             raise CommandError(
-                f"a channel with the slug {options['slug']!r} already exists"
+                gettext("a channel with the slug %(slug)s already exists")
+                % {"slug": repr(options["slug"])}
             ) from None
         if created and password is None:
             self.stderr.write(
-                f"created user {username!r} without a password: "
-                f"run `manage.py changepassword {username}` to let them log in"
+                gettext(
+                    "created user %(user)s without a password: "
+                    "run `manage.py changepassword %(username)s` to let them log in"
+                )
+                % {"user": repr(username), "username": username}
             )
         channel = new.channel
         self.stdout.write(
@@ -106,8 +111,11 @@ def _owner(username: str, password: str | None) -> tuple[Any, bool]:
         if password is not None:
             raise ValidationError(
                 {
-                    "password": f"user {username!r} exists: --password only sets the password of "
-                    f"a new owner (use changepassword for an existing user)"
+                    "password": gettext(
+                        "user %(user)s exists: --password only sets the password of "
+                        "a new owner (use changepassword for an existing user)"
+                    )
+                    % {"user": repr(username)}
                 }
             )
         return existing, False

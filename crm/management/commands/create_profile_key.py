@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext
 
 from crm.management.commands._cli import channel_or_error, validation_error
 from crm.models import ActivityLog, ProfileKeyType
@@ -36,5 +37,6 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise validation_error(exc) from None
         self.stdout.write(
-            f"created profile key {key.key!r} ({key.type}) in channel {channel.slug!r}"
+            gettext("created profile key %(key)s (%(type)s) in channel %(channel)s")
+            % {"key": repr(key.key), "type": key.type, "channel": repr(channel.slug)}
         )

@@ -17,8 +17,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext, ngettext
 from tqdm import tqdm
 
+from crm import display
 from crm.management.commands._cli import channel_or_error, validation_error
 from crm.models import ActivityLog, Channel, Customer, DeletionJob, ImportTag
 from crm.services.deletion import customers_delete, deletion_job_run, deletion_preview
@@ -40,8 +42,17 @@ class Command(BaseCommand):
         ids, filter, what = _target(channel, options)
         count, top = deletion_preview(channel=channel, ids=ids, filter=filter)
         if not options["yes"]:
-            self.stdout.write(f"{count} customers of {channel.slug!r} would be deleted ({what}).")
-            raise CommandError("nothing deleted: add --yes to delete them (cannot be undone)")
+            self.stdout.write(
+                ngettext(
+                    "%(count)s customer of %(channel)s would be deleted (%(what)s).",
+                    "%(count)s customers of %(channel)s would be deleted (%(what)s).",
+                    count,
+                )
+                % {"count": display.count(count), "channel": repr(channel.slug), "what": what}
+            )
+            raise CommandError(
+                gettext("nothing deleted: add --yes to delete them (cannot be undone)")
+            )
         try:
             job = customers_delete(
                 channel=channel,
@@ -59,16 +70,26 @@ class Command(BaseCommand):
         if not job.done:
             job = self._run(job)
         if job.status != DeletionJob.Status.SUCCEEDED:
-            raise CommandError(f"deletion #{job.pk} {job.status}: {job.error}")
-        self.stdout.write(f"deleted {job.deleted} customers of {channel.slug!r} ({what})")
+            raise CommandError(
+                gettext("deletion #%(id)s %(status)s: %(error)s")
+                % {"id": job.pk, "status": job.get_status_display(), "error": job.error}
+            )
+        self.stdout.write(
+            ngettext(
+                "deleted %(count)s customer of %(channel)s (%(what)s)",
+                "deleted %(count)s customers of %(channel)s (%(what)s)",
+                job.deleted,
+            )
+            % {"count": display.count(job.deleted), "channel": repr(channel.slug), "what": what}
+        )
 
     def _run(self, job: DeletionJob) -> DeletionJob:
         bar = tqdm(
             total=job.total,
-            unit="customers",
+            unit=gettext("customers"),
             file=sys.stderr,
             disable=not sys.stderr.isatty(),
-            desc="Deleting",
+            desc=gettext("Deleting"),
         )
 
         def progress(current: DeletionJob) -> None:
@@ -89,10 +110,10 @@ def _target(
         missing = [str(i) for i in ids if i not in found]
         if missing:
             raise CommandError(
-                f"no customer with the id {', '.join(missing)} in channel {channel.slug!r}: "
-                "nothing deleted"
+                gettext("no customer with the id %(ids)s in channel %(channel)s: nothing deleted")
+                % {"ids": ", ".join(missing), "channel": repr(channel.slug)}
             )
-        return ids, None, f"ids {', '.join(map(str, ids))}"
+        return ids, None, gettext("ids %(ids)s") % {"ids": ", ".join(map(str, ids))}
     if options["member_ids"]:
         wanted = sorted(set(options["member_ids"]))
         rows = dict(
@@ -103,11 +124,18 @@ def _target(
         missing = [m for m in wanted if m not in rows]
         if missing:
             raise CommandError(
-                f"no customer with the memberId {', '.join(missing)} in channel "
-                f"{channel.slug!r}: nothing deleted"
+                gettext(
+                    "no customer with the memberId %(member_ids)s in channel %(channel)s: "
+                    "nothing deleted"
+                )
+                % {"member_ids": ", ".join(missing), "channel": repr(channel.slug)}
             )
-        return sorted(rows.values()), None, f"memberIds {', '.join(wanted)}"
+        what = gettext("memberIds %(member_ids)s") % {"member_ids": ", ".join(wanted)}
+        return sorted(rows.values()), None, what
     tag = options["import_tag"]
     if not ImportTag.objects.filter(channel=channel, name=tag).exists():
-        raise CommandError(f"no import tag {tag!r} in channel {channel.slug!r}")
-    return None, {"importTag": tag}, f"import tag {tag!r}"
+        raise CommandError(
+            gettext("no import tag %(tag)s in channel %(channel)s")
+            % {"tag": repr(tag), "channel": repr(channel.slug)}
+        )
+    return None, {"importTag": tag}, gettext("import tag %(tag)s") % {"tag": repr(tag)}

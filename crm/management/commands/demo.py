@@ -12,7 +12,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext, ngettext
 
+from crm import display
 from crm.services.demo import demo_load
 
 DEMO_PASSWORD = "contacts-demo"
@@ -30,25 +32,40 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
             raise CommandError(
-                "demo sets a published password on its managers: it runs only with DEBUG=true"
+                gettext(
+                    "demo sets a published password on its managers: it runs only with DEBUG=true"
+                )
             )
         if options["customers"] < 0:
-            raise CommandError("--customers must be 0 or more")
+            raise CommandError(gettext("--customers must be 0 or more"))
         loaded = demo_load(password=DEMO_PASSWORD, customers=options["customers"])
         owner, *others = loaded.usernames
         news = (
-            f"{loaded.customers_created:,} customers added"
+            ngettext(
+                "%(count)s customer added",
+                "%(count)s customers added",
+                loaded.customers_created,
+            )
+            % {"count": display.count(loaded.customers_created)}
             if loaded.customers_created
-            else "already loaded"
+            else gettext("already loaded")
         )
         self.stdout.write(
-            "\n".join(
-                (
-                    f"Demo channel {loaded.channel.slug!r} ({loaded.channel.name}): {news}",
-                    f"  URL:      {ADMIN_URL}",
-                    f"  username: {owner}  (owner; also {', '.join(others)})",
-                    f"  password: {DEMO_PASSWORD}",
-                    f"  MU:       {loaded.mu:,}",
-                )
+            gettext(
+                "Demo channel %(slug)s (%(name)s): %(news)s\n"
+                "  URL:      %(url)s\n"
+                "  username: %(owner)s  (owner; also %(others)s)\n"
+                "  password: %(password)s\n"
+                "  MU:       %(mu)s"
             )
+            % {
+                "slug": repr(loaded.channel.slug),
+                "name": loaded.channel.name,
+                "news": news,
+                "url": ADMIN_URL,
+                "owner": owner,
+                "others": ", ".join(others),
+                "password": DEMO_PASSWORD,
+                "mu": display.count(loaded.mu),
+            }
         )

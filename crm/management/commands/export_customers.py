@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from crm.exports import FORMATS, customers_export
 from crm.management.commands._cli import channel_or_error
@@ -44,9 +45,11 @@ class Command(BaseCommand):
         fmt: str = options["format"]
         buffer = getattr(self.stdout, "buffer", None)  # a real stdout's binary side
         if fmt == "xlsx" and not options["output"] and (buffer is None or self.stdout.isatty()):
-            raise CommandError("XLSX is binary: give --output PATH or redirect stdout to a file")
+            raise CommandError(
+                gettext("XLSX is binary: give --output PATH or redirect stdout to a file")
+            )
         if options["with_consent_history"] and fmt != "json":
-            raise CommandError("--with-consent-history goes with --format json only")
+            raise CommandError(gettext("--with-consent-history goes with --format json only"))
         blocks = customers_export(
             channel=channel,
             format=fmt,
@@ -74,7 +77,7 @@ def _write_binary(buffer: BinaryIO, blocks: Iterator[bytes]) -> None:
         # `export_customers … | head`: the reader has had enough. Point stdout at /dev/null so
         # that the interpreter's last flush does not fail again, and exit non-zero.
         os.dup2(os.open(os.devnull, os.O_WRONLY), buffer.fileno())
-        raise CommandError("stdout was closed before the export ended") from None
+        raise CommandError(gettext("stdout was closed before the export ended")) from None
 
 
 def _write_file(path: Path, blocks: Iterator[bytes]) -> None:
@@ -86,7 +89,10 @@ def _write_file(path: Path, blocks: Iterator[bytes]) -> None:
         os.replace(part, path)
     except OSError as exc:
         part.unlink(missing_ok=True)
-        raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise CommandError(
+            gettext("cannot write %(path)s: %(reason)s")
+            % {"path": path, "reason": exc.strerror or exc}
+        ) from None
     except BaseException:
         part.unlink(missing_ok=True)
         raise

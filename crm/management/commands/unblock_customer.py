@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext
 
 from crm.management.commands._cli import channel_or_error, validation_error
 from crm.management.commands._customers import add_customer_arguments, customer_or_error
@@ -30,4 +31,7 @@ class Command(BaseCommand):
             )
         except ValidationError as exc:
             raise validation_error(exc) from None
-        self.stdout.write(f"unblocked customer {customer.pk} in channel {channel.slug!r}")
+        self.stdout.write(
+            gettext("unblocked customer %(id)s in channel %(channel)s")
+            % {"id": customer.pk, "channel": repr(channel.slug)}
+        )

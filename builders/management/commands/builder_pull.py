@@ -71,9 +71,9 @@ class Command(BaseCommand):
                     "status": pull.get_status_display(),
                     "fetched": display.count(pull.fetched),
                     "pages": display.count(pull.pages),
-                    "created": display.count(result["created"]),
-                    "updated": display.count(result["updated"]),
-                    "failed": display.count(result["failed"]),
+                    "created": display.count(job.created if job else 0),
+                    "updated": display.count(job.updated if job else 0),
+                    "failed": display.count(job.failed if job else 0),
                 }
             )
         if pull.status != "succeeded":

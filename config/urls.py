@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
+from django.views.i18n import JavaScriptCatalog
 
 from crm.views import boot, collection, language
 
@@ -13,6 +14,8 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:crm_customer_changelist", permanent=False)),
     path("admin/", admin.site.urls),
     path("language/", language.language, name="language"),  # the manager's language (R11.1)
+    # The scripts' text (djangojs catalogs of LOCALE_PATHS) in the reader's language (R11.1).
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("front/boot", boot.boot, name="front-boot"),  # the chat widget's boot (SPEC §9)
     # The customer's answers in the chat widget (R1.6), authenticated as the boot is.
     path(

@@ -4,10 +4,19 @@
 (function () {
   "use strict";
 
+  /* Text a manager reads comes from the JavaScript catalog (/jsi18n/, djangojs domain), loaded
+     before this script; without it the English text shows. */
+  var gettext = window.gettext || function (text) { return text; };
+  var ngettext = window.ngettext || function (one, many, n) { return n === 1 ? one : many; };
+  var interpolate = window.interpolate || function (format, values) {
+    return format.replace(/%\((\w+)\)s/g, function (all, name) { return String(values[name]); });
+  };
+  function says(format, values) { return interpolate(format, values, true); }
+
   function formatSize(bytes) {
     if (bytes >= 1 << 20) return (bytes / (1 << 20)).toFixed(1) + " MB";
     if (bytes >= 1 << 10) return Math.round(bytes / (1 << 10)) + " KB";
-    return bytes + " bytes";
+    return says(ngettext("%(count)s byte", "%(count)s bytes", bytes), { count: bytes });
   }
 
   /* Live fragments: [data-poll-url] is fetched again until it says data-poll-done. */
@@ -56,7 +65,8 @@
         var tooBig = file && max && file.size > max;
         error.hidden = !tooBig;
         error.textContent = tooBig
-          ? "The file is " + formatSize(file.size) + "; the largest file that can be imported is " + formatSize(max) + ". Split it into smaller files."
+          ? says(gettext("The file is %(size)s; the largest file that can be imported is %(max)s. Split it into smaller files."),
+                 { size: formatSize(file.size), max: formatSize(max) })
           : "";
       }
     }
@@ -136,14 +146,20 @@
         if (clash) {
           var others = used[value].filter(function (j) { return j !== i; })
             .map(function (j) { return "“" + rows[j].getAttribute("data-header") + "”"; }).join(", ");
-          errors.textContent = value + " is also used by " + others + ": a profile key may be used by one column only.";
+          errors.textContent = says(gettext("%(key)s is also used by %(columns)s: a profile key may be used by one column only."),
+                                    { key: value, columns: others });
         } else {
           errors.textContent = "";
         }
         row.classList.toggle("has-error", Boolean(clash));
         selects[i].setAttribute("aria-invalid", clash ? "true" : "false");
         var head = document.querySelector('[data-preview-column="' + row.getAttribute("data-column") + '"] [data-preview-key]');
-        if (head) head.textContent = isIdentity ? "→ " + identityKey + " (identity)" : value ? "→ " + value + (inverted ? " (inverted)" : "") : "not imported";
+        if (head) {
+          head.textContent = isIdentity ? says(gettext("→ %(key)s (identity)"), { key: identityKey })
+            : !value ? gettext("not imported")
+            : inverted ? says(gettext("→ %(key)s (inverted)"), { key: value })
+            : "→ " + value;
+        }
       });
     }
 
@@ -196,7 +212,7 @@
         if (field) data.append(name, field.value);
       });
       createButton.disabled = true;
-      status.textContent = "Creating…";
+      status.textContent = gettext("Creating…");
       fetch(form.getAttribute("data-key-create-url"), { method: "POST", body: data, credentials: "same-origin" })
         .then(function (response) { return response.json().then(function (body) { return { ok: response.ok, body: body }; }); })
         .then(function (answer) {
@@ -215,11 +231,14 @@
             select.value = key.key;
             if ($) $(select).trigger("change"); else select.dispatchEvent(new Event("change"));
           }
-          status.textContent = "Created the profile key " + key.key + (target ? " and chose it for “" + target.getAttribute("data-header") + "”." : ".");
+          status.textContent = target
+            ? says(gettext("Created the profile key %(key)s and chose it for “%(column)s”."),
+                   { key: key.key, column: target.getAttribute("data-header") })
+            : says(gettext("Created the profile key %(key)s."), { key: key.key });
           keyInput.value = "";
           panel.querySelector("[name='new-label']").value = "";
         })
-        .catch(function () { status.textContent = "The key could not be created; try again."; })
+        .catch(function () { status.textContent = gettext("The key could not be created; try again."); })
         .then(function () { createButton.disabled = false; });
     }
 

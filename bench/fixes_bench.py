@@ -9,7 +9,14 @@ national phone numbers), and the three passes a manager's fix costs:
 Rows are generated on the fly and never kept, so the peak RSS printed after each pass shows
 whether memory stays flat (it is the process's high-water mark: it only grows).
 
+With ``--stored`` it measures the grid's path instead, on PostgreSQL (its own database, created
+and migrated when missing): the failed rows stored as an import stores them (ImportFailure),
+the offers counted over them (``fix_offers``, cold then cached) and every offer applied as the
+grid's edits (``column_fix_apply``: pages of rows read, fixed, written, judged again).
+
     .venv/bin/python bench/fixes_bench.py [--rows 1000000] [--failures 100000]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
+        .venv/bin/python bench/fixes_bench.py --stored [--database bench_fixes]
 """
 
 from __future__ import annotations
@@ -20,22 +27,18 @@ import resource
 import sys
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("DATABASE_URL", "")
 os.environ.setdefault("DEBUG", "true")  # settings without a SECRET_KEY; nothing is served
 
-import django
+from _pg import setup, timed
 
-django.setup()
-
-from crm.models import ProfileKey  # noqa: E402
-from crm.models.profile_keys import BUILTIN_KEYS  # noqa: E402
-from importer.fixes import FixFinder, RowFixer  # noqa: E402
-from importer.mapping import RowMapper, build_plan  # noqa: E402
-from importer.reading import Row  # noqa: E402
+if TYPE_CHECKING:
+    from importer.reading import Row
 
 MAPPING = {
     "아이디": "memberId",
@@ -63,15 +66,23 @@ BAD = [
 ]
 
 
+def cells_of(n: int, every: int) -> tuple[tuple[str, ...], int | None]:
+    """Row n's cells, and the index of its bad cell when it fails (every ``every`` rows)."""
+    cells = list(GOOD)
+    cells[0] = f"M{n:07d}"
+    if n % every:
+        return tuple(cells), None
+    index, pattern = BAD[(n // every) % len(BAD)]
+    cells[index] = pattern.format(day=n % 28 + 1, n=n * 7 + 1000, a=n % 10000, b=n % 9999)
+    return tuple(cells), index
+
+
 def rows(total: int, failures: int) -> Iterator[Row]:
+    from importer.reading import Row
+
     every = total // failures
     for n in range(total):
-        cells = list(GOOD)
-        cells[0] = f"M{n:07d}"
-        if n % every == 0:
-            index, pattern = BAD[(n // every) % len(BAD)]
-            cells[index] = pattern.format(day=n % 28 + 1, n=n * 7 + 1000, a=n % 10000, b=n % 9999)
-        yield Row(n + 2, tuple(cells), None)
+        yield Row(n + 2, cells_of(n, every)[0], None)
 
 
 def peak_mb() -> float:
@@ -83,7 +94,27 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--failures", type=int, default=100_000)
     parser.add_argument("--chunk", type=int, default=2000)
+    parser.add_argument("--stored", action="store_true", help="the grid's path, on PostgreSQL")
+    parser.add_argument("--database", default="bench_fixes")
     args = parser.parse_args()
+    if args.stored:
+        setup(args.database)
+        stored(args)
+        return
+    os.environ["DATABASE_URL"] = ""  # nothing is stored: no database is needed
+    import django
+
+    django.setup()
+    streamed(args)
+
+
+def streamed(args: argparse.Namespace) -> None:
+    from crm.models import ProfileKey
+    from crm.models.profile_keys import BUILTIN_KEYS
+    from importer.fixes import FixFinder, RowFixer
+    from importer.mapping import RowMapper, build_plan
+    from importer.reading import Row
+
     keys = {k: ProfileKey(key=k, type=t) for k, t in {**BUILTIN_KEYS, **CUSTOM}.items()}
     # The import ran with the default country turned off, so national numbers failed too.
     plan = build_plan(
@@ -142,6 +173,91 @@ def main() -> None:
     print(
         f"apply alone: {seconds:6.2f} s  {args.failures / seconds:9,.0f} failed rows/s "
         f"({count:,} fixed)  peak RSS {peak_mb():.0f} MB"
+    )
+
+
+def stored(args: argparse.Namespace) -> None:
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from crm.models import Channel
+    from crm.services.channels import channel_create
+    from crm.services.profile_keys import profile_key_create
+    from importer.failed_rows.column_fixes import column_fix_apply, fix_offers
+    from importer.models import ImportFailure, ImportJob
+
+    slug = "bench-fixes"
+    Channel.objects.filter(slug=slug).delete()  # an earlier run's
+    owner, _ = get_user_model().objects.get_or_create(username="bench-fixes")
+    channel = channel_create(slug=slug, name="Bench fixes", owner=owner).channel
+    for key, type_ in CUSTOM.items():
+        profile_key_create(channel=channel, key=key, type=type_)
+    job = ImportJob.objects.create(
+        channel=channel,
+        filename="bench.csv",
+        kind="member",
+        identity="memberId",
+        headers=list(MAPPING),
+        mapping=MAPPING,
+        phone_region="",  # national numbers refused by this import: the phone fix reads them
+        status="succeeded",
+        rows_total=args.rows,
+        failure_log_expires_at=timezone.now() + timedelta(days=30),
+    )
+    every = args.rows // args.failures
+    keys = list(MAPPING.values())
+    batch: list[ImportFailure] = []
+    started = time.perf_counter()
+    for n in range(0, args.rows, every):
+        cells, index = cells_of(n, every)
+        assert index is not None
+        key = keys[index].lstrip("!")
+        batch.append(
+            ImportFailure(
+                channel=channel,
+                job=job,
+                row_number=n + 2,
+                columns=[key],
+                reasons=[f"{key} (column {list(MAPPING)[index]!r}): does not parse"],
+                values=list(cells),
+            )
+        )
+        if len(batch) == 5000:
+            ImportFailure.objects.bulk_create(batch)
+            batch = []
+    ImportFailure.objects.bulk_create(batch)
+    failed = ImportFailure.objects.filter(job=job).count()
+    print(
+        f"{failed:,} failed rows of a {args.rows:,}-row import stored in "
+        f"{time.perf_counter() - started:.1f} s; peak RSS {peak_mb():.0f} MB"
+    )
+    with timed() as cold:
+        offers = fix_offers(job)
+    print(
+        f"offers, counted: {cold}  {failed / cold.wall:,.0f} failed rows/s "
+        f"({failed / (cold.cpu + cold.db_cpu):,.0f} per CPU second)"
+    )
+    with timed() as warm:
+        fix_offers(job)
+    print(f"offers, cached:  {warm}")
+    for offer in offers:
+        print(f"  {offer.key:>16} {offer.fix:<17} {offer.count:7,}")
+    cells = 0
+    with timed() as applied:
+        for offer in offers:
+            with timed() as one:
+                result = column_fix_apply(job=job, by=None, key=offer.key, fix=offer.fix)
+            cells += result.cells
+            print(
+                f"  applied {offer.fix:<17} {result.cells:7,} cells, {result.rows_ok:7,} rows "
+                f"now pass: {one}"
+            )
+    passes = len(offers) or 1
+    print(
+        f"apply every offer: {applied}  {cells:,} cells in {len(offers)} passes over the "
+        f"{failed:,} failed rows: {failed * passes / applied.wall:,.0f} failed rows/s "
+        f"({failed * passes / (applied.cpu + applied.db_cpu):,.0f} per CPU second); "
+        f"peak RSS {peak_mb():.0f} MB"
     )
 
 

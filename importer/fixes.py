@@ -18,15 +18,14 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from crm.selectors import profile_keys_by_name
 from crm.values import InvalidValue, is_blank, parser_for
 from crm.values.phones import has_country_code
-from importer.mapping import PHONE_KEYS, UNSUBSCRIBE_KEYS, Column, Plan, build_plan
-from importer.models import ImportJob
+from importer.mapping import PHONE_KEYS, UNSUBSCRIBE_KEYS, Column, Plan
 
 SAMPLES = 5  # before/after pairs kept per offer
 # One failed cell is fixed by hand in the grid; a pattern is worth a column-wide offer from two.
@@ -259,8 +258,8 @@ class Offer:
     def title(self) -> str:
         return str(FIXES[self.fix].title)
 
-    def as_json(self) -> dict[str, object]:
-        """What a page or a stored check keeps of it: no text that depends on the language."""
+    def as_json(self) -> dict[str, Any]:
+        """What a cache keeps of it: no text that depends on the language."""
         return {
             "fix": self.fix,
             "key": self.key,
@@ -268,6 +267,16 @@ class Offer:
             "count": self.count,
             "samples": [[s.row, s.before, s.after] for s in self.samples],
         }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Offer:
+        return cls(
+            fix=data["fix"],
+            key=data["key"],
+            header=data["header"],
+            count=data["count"],
+            samples=[Sample(row, before, after) for row, before, after in data["samples"]],
+        )
 
 
 class FixFinder:
@@ -393,33 +402,3 @@ class RowFixer:
             fixed = self.fix(cells)
             if fixed is not None:
                 yield number, fixed[0], fixed[1]
-
-
-# --- A job's failed rows ------------------------------------------------------------------------
-def job_plan(job: ImportJob) -> Plan:
-    """The plan the job's rows were (or will be) mapped with: its headers, mapping and region."""
-    return build_plan(
-        headers=job.headers,
-        mapping=job.mapping,
-        keys=profile_keys_by_name(job.channel),
-        kind=job.kind,
-        identity=job.identity,
-        region=job.phone_region or None,
-    )
-
-
-def job_fix_region(job: ImportJob) -> str | None:
-    """The country the phone fix reads national numbers in: the channel's (R2.13a)."""
-    return str(job.channel.country) or None
-
-
-def job_offers(
-    job: ImportJob, rows: Iterable[tuple[int, Sequence[object]]], *, min_cells: int = MIN_CELLS
-) -> list[Offer]:
-    """The fixes to offer for a job's failed rows (row number, cells in file column order)."""
-    return find_fixes(job_plan(job), rows, region=job_fix_region(job), min_cells=min_cells)
-
-
-def job_fixer(job: ImportJob, accepted: Iterable[tuple[str, str]]) -> RowFixer:
-    """Applies the fixes the manager accepted, (key, fix id), to the job's failed rows."""
-    return RowFixer(job_plan(job), accepted, region=job_fix_region(job))

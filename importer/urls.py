@@ -41,6 +41,11 @@ urlpatterns = [
         name="failed_rows_cell",
     ),
     path(
+        "<slug:slug>/<int:job_id>/failed-rows/fix/",
+        v(failed_rows.grid_fix),
+        name="failed_rows_fix",
+    ),
+    path(
         "<slug:slug>/<int:job_id>/failed-rows/import/",
         v(failed_rows.grid_import),
         name="failed_rows_import",

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Protocol
 
 from django.db import transaction
+from django.utils import timezone
 
 from importer.job_files import open_job_table
 from importer.models import ImportFailure, ImportJob, RowEdit
@@ -113,6 +114,7 @@ def edits_write(
             )
         }
         create, update, drop = [], [], []
+        now = timezone.now()
         for number, cells in by_row.items():
             original = originals[number]
             edit = current.get(number)
@@ -132,6 +134,7 @@ def edits_write(
                 drop.append(edit.pk)
             else:
                 edit.cells = merged
+                edit.updated_at = now  # bulk_update does not apply auto_now
                 update.append(edit)
         RowEdit.objects.bulk_create(create, batch_size=PAGE)
         RowEdit.objects.bulk_update(update, ["cells", "updated_at"], batch_size=PAGE)

@@ -9,6 +9,8 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
+from crm.display import count
+from importer.failed_rows.column_fixes import column_fix_apply, fix_offers
 from importer.failed_rows.grid import GridRefused, GridRow, grid_page, grid_refusal
 from importer.failed_rows.services import cells_edit, fixed_rows_import
 from importer.jobs import ImportLocked
@@ -61,6 +63,7 @@ def grid(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
         step="check" if job.status == ImportStatus.DRAFT else "import",
         job=job,
         grid=grid_page(job, request.GET.get("page")),
+        offers=fix_offers(job),
         error=error,
         status=status,
     )
@@ -110,3 +113,46 @@ def grid_import(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
         )
         return redirect("importer:check", slug, job.pk)
     return redirect("importer:job", slug, started.pk)
+
+
+@require_POST
+def grid_fix(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
+    """A column-wide fix the manager accepted (key, fix), applied to every failed cell of the
+    column it explains; back to the grid with what it changed."""
+    job = channel_job(request, slug, job_id)
+    try:
+        applied = column_fix_apply(
+            job=job,
+            by=request.user,
+            key=request.POST.get("key", ""),
+            fix=request.POST.get("fix", ""),
+        )
+    except GridRefused as exc:
+        messages.error(request, str(exc))
+        if grid_refusal(job):  # the grid is closed: where the import stands
+            return redirect(
+                "importer:check" if job.status == ImportStatus.DRAFT else "importer:job",
+                slug,
+                job.pk,
+            )
+        return redirect("importer:failed_rows", slug, job.pk)
+    if not applied.cells:
+        messages.info(request, gettext("No cell needs this fix any more."))
+    else:
+        messages.success(
+            request,
+            ngettext(
+                "Fixed %(n)s cell in column “%(column)s”.",
+                "Fixed %(n)s cells in column “%(column)s”.",
+                applied.cells,
+            )
+            % {"n": count(applied.cells), "column": applied.header}
+            + " "
+            + ngettext(
+                "%(n)s of their rows now passes every check.",
+                "%(n)s of their rows now pass every check.",
+                applied.rows_ok,
+            )
+            % {"n": count(applied.rows_ok)},
+        )
+    return redirect("importer:failed_rows", slug, job.pk)

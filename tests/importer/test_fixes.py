@@ -12,6 +12,8 @@ import pytest
 
 from crm.models import Channel, Customer, ProfileKey
 from crm.models.profile_keys import BUILTIN_KEYS
+from importer.failed_rows.column_fixes import fix_region
+from importer.failed_rows.grid import job_plan
 from importer.fixes import (
     FIXES,
     MIN_CELLS,
@@ -24,8 +26,6 @@ from importer.fixes import (
     fixed_date,
     fixed_number,
     fixed_phone,
-    job_fixer,
-    job_offers,
     propose,
 )
 from importer.mapping import Column, Plan, RowMapper, build_plan
@@ -500,7 +500,8 @@ def test_r2_16a_offers_for_an_imports_stored_failed_rows_and_the_fixed_rows_impo
     assert (result["created"], result["failed"]) == (1, 4)
     job = ImportJob.objects.get(pk=result["import"])
     stored = [(f.row_number, f.values) for f in ImportFailure.objects.filter(job=job)]
-    offers = {(o.key, o.fix): o.count for o in job_offers(job, stored, min_cells=1)}
+    plan, region = job_plan(job), fix_region(job)
+    offers = {(o.key, o.fix): o.count for o in find_fixes(plan, stored, region=region, min_cells=1)}
     assert offers == {
         ("birthday", "date.dots"): 2,
         ("birthday", "date.slashes"): 1,
@@ -510,7 +511,7 @@ def test_r2_16a_offers_for_an_imports_stored_failed_rows_and_the_fixed_rows_impo
         ("mobileNumber", "phone.national"): 3,
         ("unsubscribeEmail", "boolean.consent"): 3,
     }
-    fixer = job_fixer(job, list(offers))
+    fixer = RowFixer(plan, list(offers), region=region)
     fixed = [[str(c) for c in cells] for _, cells, _ in fixer.fix_rows(stored)]
     assert fixed[0] == ["m1", "1990-01-31", "1200", "true", "+821011112222", "false", "false"]
     # m4 keeps "1,2,3" (no fix explains it): it fails again, the others import.

@@ -23,6 +23,8 @@ urlpatterns = [
         collection.follow_up_answer,
         name="front-follow-up",
     ),
+    path("front/forms/<int:request_id>", collection.form_answer, name="front-form"),
+    path("front/requests", collection.waiting, name="front-requests"),
     path("imports/", include("importer.urls")),
     path("inbox/", include("importer.inbox_urls")),
     path("", include("crm.api.urls")),  # the Open API under /open/v5/ (SPEC §9)

@@ -120,6 +120,17 @@ def _answer_sentence(entry: ActivityLog, d: dict[str, Any]) -> str:
         "keys": _keys(d) or "—",
         "kept": ", ".join(str(k) for k in kept) if isinstance(kept, list) else "",
     }
+    if entry.action == A.FORM_ANSWER:
+        values["form"] = d.get("form") or "—"
+        if values["kept"]:
+            return (
+                _(
+                    "%(who)s answered the form %(form)s: %(keys)s written; %(kept)s kept, "
+                    "changed since it was sent"
+                )
+                % values
+            )
+        return _("%(who)s answered the form %(form)s: %(keys)s written") % values
     if values["kept"]:
         return (
             _(
@@ -131,8 +142,14 @@ def _answer_sentence(entry: ActivityLog, d: dict[str, Any]) -> str:
     return _("%(who)s answered a follow-up: %(keys)s written") % values
 
 
+def _form_sent_sentence(entry: ActivityLog, d: dict[str, Any]) -> str:
+    return _("%(who)s sent the form %(form)s") % {"who": who(entry), "form": d.get("form") or "—"}
+
+
 _SENTENCES: dict[str, Callable[[ActivityLog, dict[str, Any]], str]] = {
     A.FOLLOW_UP_ANSWER: _answer_sentence,
+    A.FORM_ANSWER: _answer_sentence,
+    A.FORM_SEND: _form_sent_sentence,
     A.IMPORT: _import_sentence,
     A.CUSTOMER_EDIT: _edit_sentence,
     A.CUSTOMER_BLOCK: _block_sentence,

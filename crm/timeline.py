@@ -50,6 +50,8 @@ _KIND: dict[str, str] = {
     ActivityLog.Action.CUSTOMER_UNBLOCK: "unblock",
     ActivityLog.Action.CUSTOMER_UNIFY: "unify",
     ActivityLog.Action.FOLLOW_UP_ANSWER: "edit",
+    ActivityLog.Action.FORM_ANSWER: "edit",
+    ActivityLog.Action.FORM_SEND: "edit",
 }
 
 

@@ -20,7 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from crm import display
 from crm.admin.scoping import ChannelScopedAdmin, channels_with, holds
 from crm.forms import add_service_errors
-from crm.models import Call, Campaign, Chat, Message
+from crm.models import Call, Campaign, Chat, ChatForm, Message
+from crm.services.chat_forms import chat_form_send
 from crm.services.conversations import (
     campaign_build,
     campaign_create,
@@ -114,7 +115,36 @@ class ChatAdmin(ChannelScopedAdmin[Chat]):
             self.admin_site.admin_view(self.send_view),
             name="crm_chat_send",
         )
-        return [send, *super().get_urls()]
+        send_form = path(
+            "<path:object_id>/send-form/",
+            self.admin_site.admin_view(self.send_form_view),
+            name="crm_chat_send_form",
+        )
+        return [send, send_form, *super().get_urls()]
+
+    def send_form_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Send one of the channel's input forms into the chat (R1.6); another channel's form
+        is not found here (R8.2)."""
+        chat = self.get_object(request, object_id)
+        if chat is None:
+            raise Http404("no such chat")
+        if request.method != "POST" or not holds(request, "change_customers", chat.channel_id):
+            raise PermissionDenied
+        form_id = request.POST.get("form", "")
+        form = (
+            ChatForm.objects.filter(pk=int(form_id), channel_id=chat.channel_id).first()
+            if form_id.isdigit()
+            else None
+        )
+        if form is None:
+            raise Http404(_("No such input form in this chat's channel."))
+        try:
+            chat_form_send(channel=chat.channel, chat=chat, form=form, by=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Sent the form “%(form)s”.") % {"form": form.name})
+        return HttpResponseRedirect(reverse("admin:crm_chat_change", args=[chat.pk]))
 
     def send_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         chat = self.get_object(request, object_id)
@@ -147,6 +177,11 @@ class ChatAdmin(ChannelScopedAdmin[Chat]):
         extra = {
             "can_send": can_send,
             "info_requests": info_request_rows(chat) if chat is not None else [],
+            "chat_forms": (
+                ChatForm.objects.filter(channel_id=chat.channel_id)
+                if chat is not None and can_send
+                else []
+            ),
             **(extra_context or {}),
         }
         return super().change_view(request, object_id, form_url, extra)

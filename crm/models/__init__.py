@@ -11,7 +11,7 @@ from crm.models.channels import (
     Membership,
     Role,
 )
-from crm.models.collection import InfoRequest
+from crm.models.collection import ChatForm, ChatFormField, InfoRequest
 from crm.models.consent import ConsentChange
 from crm.models.conversations import Call, Campaign, CampaignTarget, Chat, Message
 from crm.models.customers import (
@@ -44,6 +44,8 @@ __all__ = [
     "ChannelGroupObjectPermission",
     "ChannelUserObjectPermission",
     "Chat",
+    "ChatForm",
+    "ChatFormField",
     "ConsentChange",
     "Customer",
     "CustomerImportTag",

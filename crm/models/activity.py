@@ -24,6 +24,8 @@ class ActivityLog(models.Model):
         IMPORT_UNDO = "import.undo", _("Import undone")
         EXPORT = "export", _("Customer export")
         FOLLOW_UP_ANSWER = "follow_up.answer", _("Follow-up answered")
+        FORM_SEND = "form.send", _("Input form sent")
+        FORM_ANSWER = "form.answer", _("Input form answered")
 
     class Via(models.TextChoices):
         HAND = "hand", _("By hand")

@@ -14,6 +14,79 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class ChatForm(models.Model):
+    """An input form a manager builds from profile keys and sends into chats."""
+
+    MAX_FIELDS = 20
+
+    channel = models.ForeignKey(
+        "crm.Channel",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # the (channel, name) unique index serves it
+        verbose_name=_("channel"),
+    )
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+
+    class Meta:
+        verbose_name = _("input form")
+        verbose_name_plural = _("input forms")
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "name"], name="chat_form_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ChatFormField(models.Model):
+    """One question of a form: a profile key, its label in Korean and English, required or not."""
+
+    channel = models.ForeignKey(
+        "crm.Channel",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("channel"),
+    )
+    form = models.ForeignKey(
+        ChatForm,
+        on_delete=models.CASCADE,
+        related_name="form_fields",
+        db_index=False,  # the (form, key, channel) unique index serves it
+        verbose_name=_("input form"),
+    )
+    key = models.CharField(max_length=64, verbose_name=_("profile key"))
+    label_ko = models.CharField(max_length=200, blank=True, verbose_name=_("label (Korean)"))
+    label_en = models.CharField(max_length=200, blank=True, verbose_name=_("label (English)"))
+    required = models.BooleanField(default=False, verbose_name=_("required"))
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
+
+    class Meta:
+        verbose_name = _("form field")
+        verbose_name_plural = _("form fields")
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["form", "key", "channel"], name="chat_form_field_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
 class InfoRequest(models.Model):
     class Kind(models.TextChoices):
         FOLLOW_UP = "follow_up", _("Follow-up")
@@ -42,6 +115,16 @@ class InfoRequest(models.Model):
         verbose_name=_("message"),
     )
     kind = models.CharField(max_length=12, choices=Kind.choices, verbose_name=_("kind"))
+    # The form sent (None for a follow-up, or once the form is deleted: ``fields`` remains).
+    form = models.ForeignKey(
+        ChatForm,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("input form"),
+    )
+    form_name = models.CharField(max_length=200, blank=True, verbose_name=_("form name"))
     # [{"key", "type", "labelKo", "labelEn", "required"}], in the order asked.
     fields = models.JSONField(default=list, verbose_name=_("fields"))
     # The customer's stored value of each asked key when the request was sent (null: empty).

@@ -28,11 +28,21 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from crm.models import ActivityLog, Channel, Chat, Customer, InfoRequest, Message
+from crm.models import (
+    ActivityLog,
+    Channel,
+    Chat,
+    ChatForm,
+    ConsentChange,
+    Customer,
+    InfoRequest,
+    Message,
+)
 from crm.selectors import customer_profile
 from crm.services.activity import activity_record
 from crm.services.boot import _check_hash, _clean_inputs
 from crm.services.channels import channel_settings_saved
+from crm.services.consent import ConsentSource, consent_record
 from crm.services.customers import _assign, profile_clean
 from crm.services.unification import unify_member_with_leads
 from crm.types import Actor, manager_or_none
@@ -92,7 +102,13 @@ def follow_up_text(channel: Channel, language: str) -> str:
 def _field(
     key: str, label_ko: str = "", label_en: str = "", required: bool = False
 ) -> dict[str, Any]:
-    return {"key": key, "labelKo": label_ko, "labelEn": label_en, "required": required}
+    return {
+        "key": key,
+        "type": "string",
+        "labelKo": label_ko,
+        "labelEn": label_en,
+        "required": required,
+    }
 
 
 def _snapshot(customer: Customer, keys: list[str]) -> dict[str, Any]:
@@ -110,6 +126,7 @@ def info_request_create(
     kind: str,
     fields: list[dict[str, Any]],
     by: Actor = None,
+    form: ChatForm | None = None,
 ) -> InfoRequest:
     """The request carried by ``message``, remembering what the customer had when it was sent."""
     keys = [str(field["key"]) for field in fields]
@@ -118,6 +135,8 @@ def info_request_create(
         chat=chat,
         message=message,
         kind=kind,
+        form=form,
+        form_name=form.name if form is not None else "",
         fields=fields,
         before=_snapshot(customer, keys),
         sent_by=manager_or_none(by),
@@ -150,6 +169,45 @@ def follow_up_ask(*, channel: Channel, chat: Chat, customer: Customer) -> InfoRe
         kind=InfoRequest.Kind.FOLLOW_UP,
         fields=[_field("email"), _field("mobileNumber")],
     )
+
+
+def _label(field: Mapping[str, Any], language: str) -> str:
+    ko, en = str(field.get("labelKo") or ""), str(field.get("labelEn") or "")
+    return (ko or en) if language == "ko" else (en or ko)
+
+
+def waiting_requests(
+    *, channel: Channel, customer: Customer, language: str
+) -> list[dict[str, Any]]:
+    """What waits for ``customer``'s answer in their chats, worded in ``language`` (the widget
+    shows it): each request's id, kind, chat, text and fields with their labels. A blocked
+    customer's widget is hidden: nothing waits."""
+    if customer.blocked:
+        return []
+    requests = InfoRequest.objects.filter(
+        channel=channel, chat__customer=customer, answered_at__isnull=True
+    ).order_by("created_at", "id")
+    waiting = []
+    for request in requests:
+        follow_up = request.kind == InfoRequest.Kind.FOLLOW_UP
+        waiting.append(
+            {
+                "id": request.pk,
+                "kind": request.kind,
+                "chatId": request.chat_id,
+                "text": follow_up_text(channel, language) if follow_up else request.form_name,
+                "fields": [
+                    {
+                        "key": field["key"],
+                        "type": field.get("type") or "string",
+                        "label": _label(field, language) or field["key"],
+                        "required": bool(field.get("required")),
+                    }
+                    for field in request.fields
+                ],
+            }
+        )
+    return waiting
 
 
 def _parse(channel: Channel, request: InfoRequest, answers: Mapping[str, object]) -> dict[str, Any]:
@@ -209,6 +267,10 @@ def info_request_answer(
     """The customer's answer to a follow-up or a form, written key by key (see the module)."""
     request, row = _locked(channel, request, customer)
     clean = _parse(channel, request, answers)
+    flags = {
+        "unsubscribeEmail": row.unsubscribe_email,
+        "unsubscribeTexting": row.unsubscribe_texting,
+    }
     now_values = customer_profile(row)
     # R2.25: a key someone else wrote after the request was sent keeps their value.
     kept = {k: v for k, v in clean.items() if now_values.get(k) != request.before.get(k)}
@@ -220,14 +282,24 @@ def info_request_answer(
         except InvalidValue as exc:
             raise AnswerRefused(400, {exc.key or "answers": exc.reason}) from None
         row.save()
+        # R2.16b: an unsubscribe answer is a consent change, the form its source (a follow-up
+        # asks no unsubscribe key).
+        source = ConsentSource(ConsentChange.Source.FORM, request.form_id, request.form_name)
+        consent_record(customer=row, before=flags, source=source)
     if changed or kept:
+        form = request.kind == InfoRequest.Kind.FORM
         activity_record(
             channel=channel,
             actor=None,
-            action=ActivityLog.Action.FOLLOW_UP_ANSWER,
+            action=ActivityLog.Action.FORM_ANSWER if form else ActivityLog.Action.FOLLOW_UP_ANSWER,
             via=ActivityLog.Via.CHAT,
             customer_id=row.pk,
-            detail={"keys": changed, "kept": sorted(kept), "request": request.pk},
+            detail={
+                "keys": changed,
+                "kept": sorted(kept),
+                "request": request.pk,
+                **({"form": request.form_name} if form else {}),
+            },
         )
     now = timezone.now()
     request.answered_at = now

@@ -1,5 +1,6 @@
-"""The chat widget's answers (R1.6), next to its boot: ``POST /front/follow-ups/<id>`` answers a
-follow-up.
+"""The chat widget's answers (R1.6), next to its boot: ``POST /front/requests`` lists what waits
+for the customer's answer, ``POST /front/follow-ups/<id>`` answers a follow-up,
+``POST /front/forms/<id>`` an input form.
 
 JSON in: ``pluginKey`` and the customer as the boot knows it (``veilId``, or ``memberId`` with
 its ``memberHash``), ``answers`` (profile key → what the customer typed) and optionally
@@ -15,26 +16,34 @@ unknown here), 409 already answered, 410 the chat's customer was deleted, 413 a 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from crm.languages import supported
-from crm.models import Channel, InfoRequest
+from crm.models import Channel, Customer, InfoRequest
 from crm.ratelimit import client_address, rate_hit, too_many
 from crm.services.boot import MemberHashRefused
-from crm.services.collection import AnswerRefused, info_request_answer, widget_customer
+from crm.services.collection import (
+    AnswerRefused,
+    info_request_answer,
+    waiting_requests,
+    widget_customer,
+)
 from crm.views.boot import _cors, _errors
 
 MAX_BODY = 32 * 1024  # bytes: a form's answers are far smaller
 _TEXT_KEYS = ("pluginKey", "memberHash", "veilId", "language")
 _ANSWER_TYPES = (str, int, float, bool, list)
+_ROUTES = {InfoRequest.Kind.FOLLOW_UP: "front-follow-up", InfoRequest.Kind.FORM: "front-form"}
 
 
 def widget_language(request: HttpRequest, chosen: object) -> str:
@@ -56,7 +65,7 @@ def _limited(scope: str, subject: str, limit: int) -> HttpResponse | None:
     return None if state.allowed else _cors(too_many(state, "widget requests"))
 
 
-def _body(request: HttpRequest) -> dict[str, Any]:
+def _body(request: HttpRequest, *, answering: bool) -> dict[str, Any]:
     """The body's fields, their JSON types checked; raises ValidationError by key."""
     try:
         data = json.loads(request.body or b"null")
@@ -71,9 +80,9 @@ def _body(request: HttpRequest) -> dict[str, Any]:
     if not data.get("pluginKey") and "pluginKey" not in errors:
         errors["pluginKey"] = _("The plugin key is required.")
     answers = data.get("answers")
-    if not isinstance(answers, dict):
+    if answering and not isinstance(answers, dict):
         errors["answers"] = _("Give the answers as a JSON object of profile keys.")
-    else:
+    elif isinstance(answers, dict):
         for key, value in answers.items():
             if value is not None and not isinstance(value, _ANSWER_TYPES):
                 errors[key] = _("An answer is text, a number, true or false, or a list.")
@@ -86,7 +95,12 @@ def _flat(exc: ValidationError) -> dict[str, str]:
     return {key: " ".join(reasons) for key, reasons in exc.message_dict.items()}
 
 
-def _answer(request: HttpRequest, request_id: int, kind: str) -> HttpResponse:
+Handler = Callable[[Channel, Customer, dict[str, Any]], HttpResponse]
+
+
+def _widget_call(request: HttpRequest, handler: Handler, *, answering: bool) -> HttpResponse:
+    """What every widget request after the boot goes through: CORS, the boot's rate limits
+    (R7.4), the body, the customer's language, the channel and the customer."""
     if request.method == "OPTIONS":
         return _cors(HttpResponse(status=204))
     limit = settings.BOOT_RATE_LIMIT_PER_ADDRESS
@@ -96,15 +110,18 @@ def _answer(request: HttpRequest, request_id: int, kind: str) -> HttpResponse:
     if len(request.body) > MAX_BODY:
         return _errors(413, {"body": _("The body is over 32 KB.")})
     try:
-        data = _body(request)
+        data = _body(request, answering=answering)
     except ValidationError as exc:
         with translation.override(widget_language(request, None)):
             return _errors(400, _flat(exc))
     with translation.override(widget_language(request, data.get("language"))):
-        return _answer_in_language(request_id, kind, data)
+        found = _channel_and_customer(data)
+        if isinstance(found, HttpResponse):
+            return found
+        return handler(*found, data)
 
 
-def _answer_in_language(request_id: int, kind: str, data: dict[str, Any]) -> HttpResponse:
+def _channel_and_customer(data: dict[str, Any]) -> tuple[Channel, Customer] | HttpResponse:
     limited = _limited("widget-key", data["pluginKey"], settings.BOOT_RATE_LIMIT_PER_KEY)
     if limited:
         return limited
@@ -124,29 +141,52 @@ def _answer_in_language(request_id: int, kind: str, data: dict[str, Any]) -> Htt
         return _errors(400, _flat(exc))
     if customer is None:
         return _errors(404, {"customer": _("No such customer in this channel: boot first.")})
-    info = InfoRequest.objects.filter(pk=request_id, channel=channel, kind=kind).first()
-    if info is None:
-        return _errors(404, {"request": _("No such request in this channel.")})
-    try:
-        info = info_request_answer(
-            channel=channel, request=info, customer=customer, answers=data["answers"]
-        )
-    except AnswerRefused as exc:
-        return _errors(exc.status, exc.errors)
-    return _cors(
-        JsonResponse(
-            {
-                "id": info.pk,
-                "answered": True,
-                "written": sorted(info.written),
-                "kept": sorted(info.kept),
-            }
-        )
-    )
+    return channel, customer
+
+
+def _answering(request_id: int, kind: str) -> Handler:
+    def handle(channel: Channel, customer: Customer, data: dict[str, Any]) -> HttpResponse:
+        info = InfoRequest.objects.filter(pk=request_id, channel=channel, kind=kind).first()
+        if info is None:
+            return _errors(404, {"request": _("No such request in this channel.")})
+        try:
+            info = info_request_answer(
+                channel=channel, request=info, customer=customer, answers=data["answers"]
+            )
+        except AnswerRefused as exc:
+            return _errors(exc.status, exc.errors)
+        written, kept = sorted(info.written), sorted(info.kept)
+        body = {"id": info.pk, "answered": True, "written": written, "kept": kept}
+        return _cors(JsonResponse(body))
+
+    return handle
+
+
+def _waiting(channel: Channel, customer: Customer, data: dict[str, Any]) -> HttpResponse:
+    language = translation.get_language() or "en"
+    requests = [
+        {**request, "url": reverse(_ROUTES[request["kind"]], args=[request["id"]])}
+        for request in waiting_requests(channel=channel, customer=customer, language=language)
+    ]
+    return _cors(JsonResponse({"requests": requests}))
 
 
 @csrf_exempt
 @require_http_methods(["POST", "OPTIONS"])
 def follow_up_answer(request: HttpRequest, request_id: int) -> HttpResponse:
     """The customer's email or mobile number in answer to a follow-up (R1.6)."""
-    return _answer(request, request_id, InfoRequest.Kind.FOLLOW_UP)
+    return _widget_call(request, _answering(request_id, InfoRequest.Kind.FOLLOW_UP), answering=True)
+
+
+@csrf_exempt
+@require_http_methods(["POST", "OPTIONS"])
+def form_answer(request: HttpRequest, request_id: int) -> HttpResponse:
+    """The customer's answers to an input form sent into their chat (R1.6)."""
+    return _widget_call(request, _answering(request_id, InfoRequest.Kind.FORM), answering=True)
+
+
+@csrf_exempt
+@require_http_methods(["POST", "OPTIONS"])
+def waiting(request: HttpRequest) -> HttpResponse:
+    """The follow-ups and forms waiting for this customer's answer, worded in their language."""
+    return _widget_call(request, _waiting, answering=False)

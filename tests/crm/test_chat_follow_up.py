@@ -238,6 +238,24 @@ def test_r1_6_reasons_come_in_the_customers_language(channel: Channel, agent: An
 
 
 @pytest.mark.parametrize(
+    "answers",
+    [{"email": "kim@"}, {"mobileNumber": "010-12"}, {"mobileNumber": "02-555-6666"}],
+)
+def test_r2_13_the_parsers_reason_comes_in_the_customers_language(
+    channel: Channel, agent: Any, answers: dict[str, str]
+) -> None:
+    customer = visitor(channel)
+    request = asked(channel, customer, agent)
+    (key,) = answers
+    _, english = answer(channel, customer, request, answers)
+    _, korean = answer(channel, customer, request, answers, language="ko")
+    assert english["errors"][key] != korean["errors"][key]
+    assert re.search("[가-힣]", korean["errors"][key]) and not re.search(
+        "[가-힣]", english["errors"][key]
+    )
+
+
+@pytest.mark.parametrize(
     "body",
     [
         "not json",

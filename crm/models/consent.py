@@ -62,9 +62,12 @@ class ConsentChange(models.Model):
         verbose_name_plural = _("consent changes")
         ordering = ["-at", "-id"]
         indexes = [
-            # A customer's history (timeline, export), channel first (SPEC §10); deleting
-            # customers finds their rows by (channel, customer) too.
-            models.Index(fields=["channel", "customer", "at"], name="consent_customer_idx"),
+            # A customer's history (timeline, export) and, above all, deleting customers: the
+            # foreign key's check at commit looks rows up by customer alone, and without an
+            # index led by it each deleted customer cost a scan of the whole table (a channel's
+            # 100,000-customer deletion ran for minutes). Customers are a channel's own, so the
+            # channel need not lead (the link tables put it last too).
+            models.Index(fields=["customer", "at"], name="consent_by_customer_idx"),
         ]
 
     def __str__(self) -> str:

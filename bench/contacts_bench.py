@@ -225,7 +225,7 @@ def delete_by_worker(channel: Any, tag: str) -> tuple[int, float]:
         form = confirm.content.decode()
         expected = re.search(r'name="expected" value="(\d+)"', form)
         max_id = re.search(r'name="max_id" value="(\d+)"', form)
-        assert expected and max_id, form[-3000:]
+        assert max_id, form[-3000:]  # past the list's bound no count: the job counts
         started = time.perf_counter()
         done = client.post(
             url,
@@ -234,7 +234,7 @@ def delete_by_worker(channel: Any, tag: str) -> tuple[int, float]:
                 "_selected_action": shown,
                 "select_across": "1",
                 "post": "yes",
-                "expected": expected[1],
+                **({"expected": expected[1]} if expected else {}),
                 "max_id": max_id[1],
             },
         )

@@ -8,7 +8,7 @@ from typing import Any
 from django.db import connection
 from django.dispatch import receiver
 
-from crm.db import ID_ARRAY
+from crm.db import among
 from crm.hooks import customers_purged, lead_unified
 from crm.models import Customer
 from importer.models import ImportJob, ImportJournal
@@ -18,14 +18,14 @@ from importer.models import ImportJob, ImportJournal
 def journal_purge(sender: object, *, channel_id: int, ids: list[int], **kwargs: Any) -> None:
     """The journal keeps a customer's earlier profile values: customer data, deleted with it."""
     if connection.vendor == "postgresql":
-        # The ids as one bigint[] parameter (crm.db.ID_ARRAY); the rows reached through the
-        # channel's imports (the journal's only index is by import).
+        # The rows reached through the channel's imports (the journal's only index is by
+        # (import, customer)), each import's read over the ids' span (crm.db.among).
+        where, params = among("j.customer_id", sorted(ids))
         with connection.cursor() as cursor:
             cursor.execute(
                 f'DELETE FROM "{ImportJournal._meta.db_table}" j USING "{ImportJob._meta.db_table}" k'
-                " WHERE k.channel_id = %s AND j.job_id = k.id"
-                f" AND j.customer_id = ANY({ID_ARRAY})",
-                [channel_id, ids],
+                f" WHERE k.channel_id = %s AND j.job_id = k.id AND {where}",
+                [channel_id, *params],
             )
         return
     jobs = ImportJob.objects.filter(channel_id=channel_id)

@@ -13,7 +13,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Max, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -24,9 +24,15 @@ from crm import display
 from crm.admin.scoping import channels_with, holds
 from crm.filters import FILTER_PARAMS
 from crm.models import ActivityLog, Channel, Customer, DeletionJob
+from crm.selectors import COUNT_BOUND, ContactsCount
 from crm.services.blocking import customer_block, customer_unblock, customers_block
 from crm.services.conversations import call_place, chat_open
-from crm.services.deletion import customer_delete, customers_delete
+from crm.services.deletion import (
+    customer_delete,
+    customers_delete,
+    deletion_count,
+    newest_contact,
+)
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
@@ -166,6 +172,7 @@ class CustomerActionsMixin(_Base):
             title=_("Delete customer"),
             customer=customer,
             count=1,
+            exact=True,
             channel=customer.channel,
         )
 
@@ -292,7 +299,7 @@ class CustomerActionsMixin(_Base):
                     via=ActivityLog.Via.BULK,
                     ids=None if across else list(queryset.values_list("pk", flat=True)),
                     filter=params if across else None,
-                    expected=int(request.POST.get("expected", "-1")),
+                    expected=_expected(request.POST.get("expected")),
                     max_id=int(request.POST["max_id"]) if request.POST.get("max_id") else None,
                     description=_describe(params) if across else _("a selection"),
                 )
@@ -319,17 +326,28 @@ class CustomerActionsMixin(_Base):
                 ),
             )
             return None
-        stats = queryset.aggregate(top=Max("pk"))
+        if across:  # counted up to the list's bound: a larger deletion's job counts it
+            criteria = {"filter": params, "maxId": newest_contact(channel)}
+            job = DeletionJob(channel=channel, criteria=criteria)
+            counted = deletion_count(job, bound=COUNT_BOUND)
+        else:
+            counted = ContactsCount(queryset.count(), exact=True)
         return self._action_page(
             request,
             queryset,
             "delete_confirm.html",
             title=_("Delete customers"),
-            count=queryset.count(),
-            max_id=stats["top"] if across else None,
+            count=counted.value,
+            exact=counted.exact,
+            max_id=criteria["maxId"] if across else None,
             channel=channel,
             description=_describe(params) if across else "",
         )
+
+
+def _expected(posted: str | None) -> int | None:
+    """The count the confirm page showed, when it showed an exact one (a bad value refuses)."""
+    return None if posted is None else int(posted)
 
 
 def _describe(params: dict[str, str]) -> str:

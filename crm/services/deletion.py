@@ -31,10 +31,19 @@ from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 
 from config.celery import queue, queue_on_commit
 from crm import display, jobs
-from crm.db import ID_ARRAY
+from crm.db import among
 from crm.hooks import customers_purged
 from crm.models import ActivityLog, Channel, Customer, DeletionJob
-from crm.selectors import contacts_matching, contacts_matching_driver, driver_batches
+from crm.selectors import (
+    COUNT_BOUND,
+    ContactsCount,
+    Driver,
+    contacts,
+    contacts_count,
+    contacts_matching,
+    contacts_matching_driver,
+    driver_batches,
+)
 from crm.services.activity import activity_record
 from crm.types import Actor, manager_or_none
 
@@ -121,19 +130,20 @@ def purge_customers(*, channel_id: int, ids: Sequence[int]) -> int:
 
 
 def _purge_pg(channel_id: int, ids: list[int]) -> int:
-    """``purge_customers`` on PostgreSQL: the ids travel as one array parameter (``= ANY``), not
-    thousands of literals, which is most of the time a chunk takes through the ORM.
+    """``purge_customers`` on PostgreSQL: the ids travel as one ``bigint[]`` parameter bounded
+    by their span (``crm.db.among``), not thousands of literals.
 
-    The array is cast to ``bigint[]`` (``ID_ARRAY``): psycopg sends a list of small ints as
-    ``int2[]``/``int4[]``, and a cross-type ``bigint = ANY(int4[])`` cannot be hashed, so
-    PostgreSQL compared every row with each of the chunk's 5,000 ids in turn (issue 15)."""
+    The array is cast to ``bigint[]``: psycopg sends a list of small ints as ``int2[]``/
+    ``int4[]``, and a cross-type ``bigint = ANY(int4[])`` cannot be hashed, so PostgreSQL
+    compared every row with each of the chunk's ids in turn; the span lets the ``(channel,
+    customer)`` indexes be read over the chunk's range only (issue 15)."""
     with connection.cursor() as cursor:
         for rel in _relations():
             model = cast(type[models.Model], rel.related_model)
             table, column = model._meta.db_table, rel.field.column
-            where, params = f'"{column}" = ANY({ID_ARRAY})', [ids]
+            where, params = among(f'"{column}"', ids)
             if _has_channel(model):  # the (channel, customer) indexes
-                where, params = f"channel_id = {int(channel_id)} AND {where}", [ids]
+                where = f"channel_id = {int(channel_id)} AND {where}"
             if rel.on_delete is models.SET_NULL:
                 sql = f'UPDATE "{table}" SET "{column}" = NULL WHERE {where}'
             elif rel.on_delete is models.CASCADE and not _relations_of(model):
@@ -152,10 +162,10 @@ def _purge_pg(channel_id: int, ids: list[int]) -> int:
                 " AND object_pk = ANY(%s::text[])",
                 [content_type.pk, keys],
             )
+        where, params = among("id", ids)
         cursor.execute(
-            f'DELETE FROM "{Customer._meta.db_table}" WHERE channel_id = %s'
-            f" AND id = ANY({ID_ARRAY})",
-            [channel_id, ids],
+            f'DELETE FROM "{Customer._meta.db_table}" WHERE channel_id = %s AND {where}',
+            [channel_id, *params],
         )
         return int(cursor.rowcount)
 
@@ -206,30 +216,51 @@ def _matching(job: DeletionJob) -> QuerySet[Customer]:
     return found
 
 
+def _narrowed(found: QuerySet[Customer], ids: list[int]) -> QuerySet[Customer]:
+    """``found`` among ``ids`` (sorted): one bigint[] parameter and the ids' span on PostgreSQL
+    (``crm.db.among``), where Django would bind thousands of placeholders one by one."""
+    if connection.vendor != "postgresql":
+        return found.filter(id__in=ids)
+    where, params = among('"crm_customer"."id"', ids)
+    return found.extra(where=[where], params=params)
+
+
+def _driver(job: DeletionJob) -> Driver | None:
+    """The import tag's own ids that lead the job's walk (R2.21), if its filter has one."""
+    if "ids" in job.criteria:
+        return None
+    driver = contacts_matching_driver(job.channel, job.criteria.get("filter", {}))
+    if driver is not None and job.criteria.get("maxId") is not None:
+        driver = driver.filter(customer_id__lte=job.criteria["maxId"])
+    return driver
+
+
 def _chunks(job: DeletionJob) -> Iterator[list[int]]:
-    """Ids to delete, a chunk at a time, read again after each chunk is gone (resumable)."""
+    """Ids to delete, a chunk at a time, oldest first, read again for each chunk (resumable)."""
     size = chunk_size()
     ids = job.criteria.get("ids")
     if ids is not None:
         for part in _batched(sorted(ids), size):
-            found = Customer.objects.filter(channel_id=job.channel_id, id__in=part)
-            chunk = list(found.values_list("id", flat=True))
+            found = _narrowed(Customer.objects.filter(channel_id=job.channel_id), part)
+            chunk = sorted(found.values_list("id", flat=True))
             if chunk:
                 yield chunk
         return
-    driver = contacts_matching_driver(job.channel, job.criteria.get("filter", {}))
+    driver = _driver(job)
     if driver is not None:
         # An import tag's customers (R2.21): walked by the tag's own index, oldest first (see
         # crm.selectors.driver_batches), each batch narrowed by the rest of the filter.
-        if job.criteria.get("maxId") is not None:
-            driver = driver.filter(customer_id__lte=job.criteria["maxId"])
         for part in driver_batches(driver, newest_first=False, beyond=None, batch=size, grow=False):
-            chunk = list(_matching(job).filter(id__in=part).values_list("id", flat=True))
+            chunk = sorted(_narrowed(_matching(job), part).values_list("id", flat=True))
             if chunk:
                 yield chunk
         return
-    while chunk := list(_matching(job).order_by("id").values_list("id", flat=True)[:size]):
+    beyond = 0
+    while chunk := list(
+        _matching(job).filter(id__gt=beyond).order_by("id").values_list("id", flat=True)[:size]
+    ):
         yield chunk
+        beyond = chunk[-1]
 
 
 # --- requesting a deletion --------------------------------------------------------------------
@@ -241,6 +272,22 @@ def deletion_preview(
     found = _matching(DeletionJob(channel=channel, criteria=_criteria(ids, filter, None)))
     stats = found.aggregate(n=models.Count("id"), top=Max("id"))
     return int(stats["n"]), stats["top"]
+
+
+def deletion_count(job: DeletionJob, *, bound: int) -> ContactsCount:
+    """How many customers ``job`` would delete now, counted exactly only up to ``bound`` (past
+    it, "at least ``bound``"): what a confirmation page shows and what decides whether the
+    deletion runs at once. The exact number of a large deletion is counted by its job."""
+    found = _matching(job)
+    if "ids" in job.criteria:
+        return ContactsCount(found.count(), exact=True)
+    return contacts_count(job.channel, found, filtered=True, bound=bound, driver=_driver(job))
+
+
+def newest_contact(channel: Channel) -> int | None:
+    """The highest id in the channel's contacts (an index look-up): a deletion by filter keeps
+    it, so customers added after the confirmation are never deleted."""
+    return contacts(channel).order_by("-id").values_list("id", flat=True).first()
 
 
 def _criteria(
@@ -295,14 +342,30 @@ def customers_delete(
                 gettext("no customer with the id %(ids)s in channel %(channel)s")
                 % {"ids": shown, "channel": repr(channel.slug)}
             )
-    count = _matching(DeletionJob(channel=channel, criteria=criteria)).count()
-    if expected is not None and count != expected:
+    if filter is not None and max_id is None:
+        criteria["maxId"] = newest_contact(channel)
+    # Counted up to the list's bound (or what can run now, or what the manager confirmed): a
+    # larger deletion is counted by its job, not here (issue 15).
+    counted = deletion_count(
+        DeletionJob(channel=channel, criteria=criteria),
+        bound=max(COUNT_BOUND, inline_max(), expected if expected is not None else 0),
+    )
+    count = counted.value
+    if expected is not None and (not counted.exact or count != expected):
+        numbers = {"count": display.count(count), "expected": display.count(expected)}
         raise ValidationError(
-            gettext(
-                "the selection changed: %(count)s customers match now, not %(expected)s. "
-                "Nothing was deleted; check and confirm again."
+            (
+                gettext(
+                    "the selection changed: %(count)s customers match now, not %(expected)s. "
+                    "Nothing was deleted; check and confirm again."
+                )
+                if counted.exact
+                else gettext(
+                    "the selection changed: more than %(count)s customers match now, not "
+                    "%(expected)s. Nothing was deleted; check and confirm again."
+                )
             )
-            % {"count": display.count(count), "expected": display.count(expected)}
+            % numbers
         )
     job = DeletionJob.objects.create(
         channel=channel,
@@ -310,9 +373,9 @@ def customers_delete(
         via=via,
         criteria=criteria,
         description=description[:300],
-        total=count,
+        total=count if counted.exact else 0,
     )
-    if count <= inline_max():
+    if counted.exact and count <= inline_max():
         return deletion_job_run(job.pk)
     if background:
         queue_on_commit("crm.run_deletion", job.pk)
@@ -357,6 +420,10 @@ def deletion_job_run(job_id: int, *, progress: Progress | None = None) -> Deleti
         return job
     with jobs.holding(lease) as held:
         try:
+            if not job.total:  # a large deletion counts what it will delete, once (issue 15)
+                left = _matching(job).count()
+                DeletionJob.objects.filter(pk=job.pk).update(total=job.deleted + left)
+                job.refresh_from_db(fields=["total"])
             for ids in _chunks(job):
                 held.checkpoint()
                 if not _delete_chunk(job, lease, ids):

@@ -210,3 +210,92 @@ def test_r3_1_a_tampered_confirmation_deletes_nothing(
         },
     )
     assert Customer.objects.count() == 1
+
+
+def unbounded_counts(queries: Any) -> list[str]:
+    """The counts of customers that neither a ``LIMIT`` subquery nor a list of ids bounds."""
+    return [
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith("SELECT COUNT(")
+        and "crm_customer" in q["sql"]
+        and "FROM (SELECT" not in q["sql"]
+        and '"crm_customer"."id" IN (' not in q["sql"]
+        and '"crm_customer"."id" = ANY(' not in q["sql"]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "button"),
+    [
+        ("en", "Delete 3+ customers matching import tag “spring”?", "Yes, delete them all"),
+        (
+            "ko",
+            "가져오기 태그 “spring”에 해당하는 고객 3명 이상을 삭제할까요?",
+            "네, 모두 삭제합니다",
+        ),
+    ],
+)
+def test_r3_1_select_all_past_the_bound_is_counted_by_its_job_not_the_page(
+    channel: Channel,
+    owner: Any,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+    language: str,
+    title: str,
+    button: str,
+) -> None:
+    """Issue 15 / R3.1 / R2.21: "all matching" shows a bounded count ("3+" here, "1,000+" in
+    production) without counting the channel, and the job counts what it deletes."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from crm.admin import customer_actions
+    from crm.models import ManagerSettings
+
+    ManagerSettings.objects.create(user=owner, language=language)
+    monkeypatch.setattr(customer_actions, "COUNT_BOUND", 3)
+    settings.DELETE_INLINE_MAX = 2
+    spring = people(channel, 4, tag="spring")
+    keep = people(channel, 1, tag="autumn")
+    client = logged_in(owner)
+    url = f"{LIST}?channel={channel.slug}&importTag=spring"
+    with CaptureQueriesContext(connection) as queries:
+        confirm = client.post(
+            url,
+            {
+                "action": "delete_selected_customers",
+                "_selected_action": [spring[0].pk],
+                "select_across": "1",
+                "index": 0,
+            },
+        )
+    html = confirm.content.decode()
+    assert title in html and button in html
+    assert 'name="expected"' not in html and 'name="max_id"' in html
+    assert unbounded_counts(queries.captured_queries) == []
+    # Added after the page: not part of the deletion.
+    later = lead_add(channel=channel, email="later@example.com", name="Later").customer
+    CustomerImportTag.objects.create(
+        channel=channel,
+        customer=later,
+        import_tag=ImportTag.objects.get(name="spring"),
+        added_at=timezone.now(),
+    )
+    max_id = max(p.pk for p in spring)
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(
+            url,
+            {
+                "action": "delete_selected_customers",
+                "_selected_action": [spring[0].pk],
+                "select_across": "1",
+                "max_id": str(max_id),
+                "post": "yes",
+            },
+        )
+    assert done.status_code == 302
+    job = DeletionJob.objects.get()
+    assert (job.status, job.total, job.deleted) == ("succeeded", 4, 4)
+    assert set(Customer.objects.all()) == {*keep, later}

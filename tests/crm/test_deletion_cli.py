@@ -9,7 +9,17 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from crm.models import ActivityLog, Channel, Chat, Customer, CustomerImportTag, ImportTag, Message
+from crm.models import (
+    ActivityLog,
+    Channel,
+    Chat,
+    Customer,
+    CustomerImportTag,
+    DeletionJob,
+    ImportTag,
+    Message,
+)
+from tests.crm.test_deletion_admin import unbounded_counts
 
 
 def run(*args: str) -> str:
@@ -101,3 +111,23 @@ def test_r8_2_another_channels_customers_are_never_deleted(
     with pytest.raises(CommandError, match="no import tag"):
         run(other_channel.slug, "--import-tag", "봄 이벤트", "--yes")
     assert Customer.objects.count() == 3
+
+
+def test_r3_1_delete_by_import_tag_counts_once_in_its_job(
+    channel: Channel, spring: list[Customer], settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15: with --yes the command does not count before deleting (only up to a bound, 1
+    here); the job counts what it deletes, once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from crm.services import deletion
+
+    monkeypatch.setattr(deletion, "COUNT_BOUND", 1)
+    settings.DELETE_INLINE_MAX = 1
+    settings.DELETE_CHUNK_ROWS = 2
+    with CaptureQueriesContext(connection) as queries:
+        assert "deleted 3 customers" in run(channel.slug, "--import-tag", "봄 이벤트", "--yes")
+    counts = unbounded_counts(queries.captured_queries)
+    assert len(counts) == 1, counts
+    assert DeletionJob.objects.get().total == 3

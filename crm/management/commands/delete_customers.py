@@ -40,8 +40,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         channel = channel_or_error(options["slug"])
         ids, filter, what = _target(channel, options)
-        count, top = deletion_preview(channel=channel, ids=ids, filter=filter)
         if not options["yes"]:
+            count, _ = deletion_preview(channel=channel, ids=ids, filter=filter)
             self.stdout.write(
                 ngettext(
                     "%(count)s customer of %(channel)s would be deleted (%(what)s).",
@@ -53,6 +53,8 @@ class Command(BaseCommand):
             raise CommandError(
                 gettext("nothing deleted: add --yes to delete them (cannot be undone)")
             )
+        # With --yes nothing is counted here: the deletion takes what matches now (customers
+        # added meanwhile excluded) and its job counts it, once (issue 15).
         try:
             job = customers_delete(
                 channel=channel,
@@ -60,8 +62,6 @@ class Command(BaseCommand):
                 via=ActivityLog.Via.COMMAND,
                 ids=ids,
                 filter=filter,
-                expected=count,
-                max_id=top,
                 description=what,
                 background=False,
             )
@@ -93,6 +93,9 @@ class Command(BaseCommand):
         )
 
         def progress(current: DeletionJob) -> None:
+            if bar.total != current.total:  # counted by the job as it starts
+                bar.total = current.total
+                bar.refresh()
             bar.update(current.deleted - bar.n)
 
         with bar:

@@ -22,11 +22,20 @@ class BlockFollow(models.Model):
     channel = models.ForeignKey(
         "crm.Channel", on_delete=models.CASCADE, related_name="+", verbose_name=_("channel")
     )
+    # No database check per deleted customer (crm.services.deletion removes these rows).
     source = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="+", verbose_name=_("source")
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        verbose_name=_("source"),
     )
     follower = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="+", verbose_name=_("follower")
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        verbose_name=_("follower"),
     )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 

@@ -47,6 +47,7 @@ class ConsentChange(models.Model):
         on_delete=models.CASCADE,  # erased with the customer (R3.2), as the rest of its data
         related_name="consent_changes",
         db_index=False,
+        db_constraint=False,  # no check per deleted customer: crm.services.deletion removes them
         verbose_name=_("customer"),
     )
     key = models.CharField(max_length=32, choices=Key.choices, verbose_name=_("consent"))

@@ -148,7 +148,11 @@ class CustomerTag(models.Model):
         "crm.Channel", on_delete=models.CASCADE, related_name="+", verbose_name=_("channel")
     )
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="customer_tags", verbose_name=_("customer")
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="customer_tags",
+        db_constraint=False,  # no check per deleted customer: crm.services.deletion removes them
+        verbose_name=_("customer"),
     )
     tag = models.ForeignKey(
         Tag, on_delete=models.CASCADE, related_name="customer_tags", verbose_name=_("tag")

@@ -13,11 +13,20 @@ class PendingUnification(models.Model):
     channel = models.ForeignKey(
         "crm.Channel", on_delete=models.CASCADE, related_name="+", verbose_name=_("channel")
     )
+    # No database check per deleted customer (crm.services.deletion removes these rows).
     lead = models.ForeignKey(
-        "crm.Customer", on_delete=models.CASCADE, related_name="+", verbose_name=_("lead")
+        "crm.Customer",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        verbose_name=_("lead"),
     )
     member = models.ForeignKey(
-        "crm.Customer", on_delete=models.CASCADE, related_name="+", verbose_name=_("member")
+        "crm.Customer",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        verbose_name=_("member"),
     )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 

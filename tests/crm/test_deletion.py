@@ -17,11 +17,13 @@ from guardian.shortcuts import assign_perm
 from crm import jobs
 from crm.models import (
     ActivityLog,
+    BlockFollow,
     Call,
     Campaign,
     CampaignTarget,
     Channel,
     Chat,
+    ConsentChange,
     Customer,
     CustomerImportTag,
     CustomerTag,
@@ -82,6 +84,18 @@ def everything_of(channel: Channel, customer: Customer, owner: Any) -> dict[str,
     CampaignTarget.objects.create(channel=channel, campaign=campaign, customer=customer)
     other = Customer.objects.create(channel=channel, member_id="mx", verified=True)
     PendingUnification.objects.create(channel=channel, lead=customer, member=other)
+    PendingUnification.objects.create(channel=channel, lead=other, member=customer)
+    BlockFollow.objects.create(channel=channel, source=customer, follower=other)
+    BlockFollow.objects.create(channel=channel, source=other, follower=customer)
+    ConsentChange.objects.create(
+        channel=channel,
+        customer=customer,
+        key="unsubscribeEmail",
+        old=False,
+        new=True,
+        at=NOW,
+        source="manager",
+    )
     assign_perm("crm.view_customer", owner, customer)
     group = Group.objects.create(name="g")
     assign_perm("crm.view_customer", group, customer)
@@ -109,6 +123,11 @@ def test_r3_2_every_row_of_the_customer_goes_but_chats_messages_and_calls_stay(
     assert not GroupObjectPermission.objects.filter(object_pk=str(doomed.pk)).exists()
     assert not ImportJournal.objects.filter(customer_id=doomed.pk).exists()
     assert Customer.objects.filter(pk=rows["other"].pk).exists()
+    # Every table pointing at customers, whether or not the database checks it (issue 15: most
+    # do not, the deletion keeps them right): no row left naming the deleted customer.
+    for rel in deletion._relations():
+        rows_left = rel.related_model._base_manager.filter(**{rel.field.attname: doomed.pk})
+        assert not rows_left.exists(), rel
     assert Tag.objects.exists() and ImportTag.objects.exists() and Campaign.objects.exists()
 
 

@@ -225,6 +225,7 @@ def unbounded_counts(queries: Any) -> list[str]:
     ]
 
 
+@pytest.mark.usefixtures("eager_celery")
 @pytest.mark.parametrize(
     ("language", "title", "button"),
     [

@@ -138,20 +138,15 @@ def _purge_pg(channel_id: int, ids: list[int]) -> int:
     compared every row with each of the chunk's ids in turn; the span lets the ``(channel,
     customer)`` indexes be read over the chunk's range only (issue 15).
 
-    The customers go first: a writer holding one of them (an import's tag link locks it) is
-    waited for, and the statements after see what it wrote. Tables with no row of the channel
-    in the span (one look-up each, in one query) get no statement: sending and hashing a
-    chunk's array costs ~10 ms even against an empty table."""
-    where, params = among("id", ids)
+    Rows the database checks (the import-tag link) go before the customers, as the check may be
+    immediate; then the customers, so a writer holding one of them is waited for and the
+    statements after see what it wrote; then the unchecked rows. Tables with no row of the
+    channel in the span (one look-up each, all in one query) get no statement: sending and
+    hashing a chunk's array costs ~10 ms even against an empty table."""
+    relations = _relations()
+    content_type = ContentType.objects.get_for_model(Customer)
+    grants = [get_user_obj_perms_model(), get_group_obj_perms_model()]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f'DELETE FROM "{Customer._meta.db_table}" WHERE channel_id = %s AND {where}',
-            [channel_id, *params],
-        )
-        deleted = int(cursor.rowcount)
-        relations = _relations()
-        content_type = ContentType.objects.get_for_model(Customer)
-        grants = [get_user_obj_perms_model(), get_group_obj_perms_model()]
         probes, probe_params = [], []
         for rel in relations:
             model = cast(type[models.Model], rel.related_model)
@@ -169,33 +164,46 @@ def _purge_pg(channel_id: int, ids: list[int]) -> int:
             probe_params.append(content_type.pk)
         cursor.execute("SELECT " + ", ".join(probes), probe_params)
         present = list(cast(tuple[bool, ...], cursor.fetchone()))
-        for rel, found in zip(relations, present, strict=False):
-            if not found:
-                continue
-            model = cast(type[models.Model], rel.related_model)
-            table, column = model._meta.db_table, rel.field.column
-            where, params = among(f'"{column}"', ids)
-            if _has_channel(model):  # the (channel, customer) indexes
-                where = f"channel_id = {int(channel_id)} AND {where}"
-            if rel.on_delete is models.SET_NULL:
-                sql = f'UPDATE "{table}" SET "{column}" = NULL WHERE {where}'
-            elif rel.on_delete is models.CASCADE and not _relations_of(model):
-                sql = f'DELETE FROM "{table}" WHERE {where}'
-            elif rel.on_delete is models.CASCADE:  # rows with rows of their own: the ORM cascades
-                model._base_manager.filter(**{f"{rel.field.name}__in": ids}).delete()
-                continue
-            else:  # pragma: no cover - a new relation must choose SET_NULL or CASCADE
-                raise TypeError(f"{model.__name__}: deleting customers needs CASCADE/SET_NULL")
-            cursor.execute(sql, params)
+        found = [rel for rel, there in zip(relations, present, strict=False) if there]
+        checked = {rel for rel in found if getattr(rel.field, "db_constraint", True)}
+        for rel in found:
+            if rel in checked:
+                _purge_relation(cursor, rel, channel_id, ids)
+        where, params = among("id", ids)
+        cursor.execute(
+            f'DELETE FROM "{Customer._meta.db_table}" WHERE channel_id = %s AND {where}',
+            [channel_id, *params],
+        )
+        deleted = int(cursor.rowcount)
+        for rel in found:
+            if rel not in checked:
+                _purge_relation(cursor, rel, channel_id, ids)
         keys = [str(i) for i in ids]
-        for perms, found in zip(grants, present[len(relations) :], strict=True):
-            if found:
+        for perms, there in zip(grants, present[len(relations) :], strict=True):
+            if there:
                 cursor.execute(
                     f'DELETE FROM "{perms._meta.db_table}" WHERE content_type_id = %s'
                     " AND object_pk = ANY(%s::text[])",
                     [content_type.pk, keys],
                 )
         return deleted
+
+
+def _purge_relation(cursor: Any, rel: ForeignObjectRel, channel_id: int, ids: list[int]) -> None:
+    """One table's rows of the customers: deleted (CASCADE) or pointed at nobody (SET_NULL)."""
+    model = cast(type[models.Model], rel.related_model)
+    table, column = model._meta.db_table, rel.field.column
+    where, params = among(f'"{column}"', ids)
+    if _has_channel(model):  # the (channel, customer) indexes
+        where = f"channel_id = {int(channel_id)} AND {where}"
+    if rel.on_delete is models.SET_NULL:
+        cursor.execute(f'UPDATE "{table}" SET "{column}" = NULL WHERE {where}', params)
+    elif rel.on_delete is models.CASCADE and not _relations_of(model):
+        cursor.execute(f'DELETE FROM "{table}" WHERE {where}', params)
+    elif rel.on_delete is models.CASCADE:  # rows with rows of their own: the ORM cascades
+        model._base_manager.filter(**{f"{rel.field.name}__in": ids}).delete()
+    else:  # pragma: no cover - a new relation must choose SET_NULL or CASCADE
+        raise TypeError(f"{model.__name__}: deleting customers needs CASCADE/SET_NULL")
 
 
 def _has_channel(model: type[models.Model]) -> bool:

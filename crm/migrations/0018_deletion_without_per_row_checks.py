@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0016_chat_collection'),
+        ('crm', '0017_chat_forms'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0017_chat_forms'),
+        ('crm', '0018_consent_index_by_customer'),
     ]
 
     operations = [

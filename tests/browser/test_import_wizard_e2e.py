@@ -180,3 +180,66 @@ def test_import_wizard_end_to_end(
     expect(page.locator("#result_list")).to_contain_text("김철수")
     expect(page.locator("#result_list tbody tr")).to_have_count(3)
     shot("10-contacts-by-import-tag")
+
+
+# The wizard's own English that a Korean manager must not meet on the mapping step (data aside:
+# the file's Korean headers and values, profile key names such as email or memberId).
+MAPPING_ENGLISH = [
+    "is also used by",
+    "a profile key may be used by one column only",
+    "Created the profile key",
+    "not imported",
+    "(identity)",
+    "Create key",
+    "New key",
+    "Next: check the whole file",
+    "Upload another file",
+    "Log out",
+    "Imports",
+    "Contacts",
+]
+
+
+def test_import_wizard_mapping_step_in_korean(
+    page: Page,
+    live_server: Any,
+    channel: Channel,
+    tmp_path: Path,
+    screenshots: Path,
+    korean: None,
+) -> None:
+    """R11.1: a Korean channel's manager maps a file in Korean, the script's live messages too
+    (its JavaScript catalog); the screenshot is the README's Korean mapping step."""
+    page.set_default_timeout(TIMEOUT)
+    page.goto(f"{live_server.url}/admin/login/?next=/imports/acme/new/")
+    page.fill("#id_username", "kim")
+    page.fill("#id_password", "pw-kim")
+    page.click("input[type=submit]")
+    page.locator(".wizard-actions input.default").click()
+    page.set_input_files("input[type=file]", str(cp949_file(tmp_path)))
+    page.locator(".wizard-actions input.default").click()
+    expect(page.locator("#preview-table")).to_contain_text("김철수")
+
+    choose(page, "id_identity_column", "회원번호")
+    choose(page, "id_col_3", "email")
+    duplicate = page.locator("tr[data-column='3'] [data-errors]")
+    expect(duplicate).to_contain_text("email 키는 “이메일” 열에도 쓰이고 있습니다")
+    choose(page, "id_col_3", "mobileNumber")
+    expect(duplicate).to_be_empty()
+    expect(page.locator("[data-preview-column='0'] [data-preview-key]")).to_have_text(
+        "→ memberId (식별 키)"
+    )
+    page.locator("tr[data-column='4'] [data-new-key]").click()
+    page.fill("#id_new-key", "grade")
+    page.select_option("#id_new-type", "string")
+    page.locator("[data-create-key]").click()
+    expect(page.locator("#new-key")).to_contain_text(
+        "프로필 키 grade을(를) 만들고 “등급” 열에 연결했습니다."
+    )
+    expect(page.locator("[data-preview-column='4'] [data-preview-key]")).to_have_text("→ grade")
+    page.locator("#new-key summary").click()
+    page.screenshot(path=str(screenshots / "ko-03-mapping.png"), full_page=True)
+    text = page.locator("body").inner_text()
+    assert "가져오기" in text and "매핑" in text
+    left = [phrase for phrase in MAPPING_ENGLISH if phrase in text]
+    assert not left, left

@@ -14,7 +14,7 @@ from importer.failed_rows.column_fixes import column_fix_apply, fix_offers
 from importer.failed_rows.grid import GridRefused, GridRow, grid_page, grid_refusal
 from importer.failed_rows.services import cells_edit, fixed_rows_import
 from importer.jobs import ImportLocked
-from importer.models import ImportStatus
+from importer.models import ImportStatus, RowEdit
 from importer.views.common import channel_job, page
 
 CELL_FIELD = "cell-"  # cell-<row>-<column index>
@@ -93,7 +93,11 @@ def grid_cell(request: HttpRequest, slug: str, job_id: int) -> JsonResponse:
         (checked,) = cells_edit(job=job, by=request.user, changes=[(row, column, value)])
     except GridRefused as exc:
         return JsonResponse({"error": str(exc)}, status=exc.status)
-    return JsonResponse(_row_json(checked))
+    pending = RowEdit.objects.filter(job=job, sent_to__isnull=True).count()
+    pending_text = ngettext("%(n)s row edited.", "%(n)s rows edited.", pending) % {
+        "n": count(pending)
+    }
+    return JsonResponse({**_row_json(checked), "pending": pending_text})
 
 
 @require_POST

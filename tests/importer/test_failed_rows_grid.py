@@ -103,6 +103,7 @@ def test_r2_16a_an_edit_is_checked_at_once_by_the_import_parsers(
         "edited": True,
         "reasons": {"0": "", "1": "", "2": "", "3": "", "4": ""},
         "notes": [],
+        "pending": "1 row edited.",
     }
     boolean = edit(client, job, 5, UNSUB, "yes please").json()
     assert boolean["ok"] is False and boolean["reasons"][str(UNSUB)]

@@ -51,6 +51,7 @@
           live.hidden = true;
           td.classList.add("grid-edited");
           showRow(tr, result.answer);
+          document.getElementById("grid-pending").textContent = result.answer.pending;
         })
         .catch(function () {
           td.classList.remove("grid-checking");  /* the form's button still saves the page */

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 
 from crm.models import Channel
 from crm.selectors import channels_for_user
@@ -18,13 +18,13 @@ from importer.models import ImportJob
 PERM = "import_customers"
 
 STEPS = (
-    ("start", "Start"),
-    ("upload", "Upload"),
-    ("mapping", "Map columns"),
-    ("check", "Check"),
-    ("settings", "Settings"),
-    ("confirm", "Confirm"),
-    ("import", "Import"),
+    ("start", pgettext_lazy("import step", "Start")),
+    ("upload", pgettext_lazy("import step", "Upload")),
+    ("mapping", pgettext_lazy("import step", "Map columns")),
+    ("check", pgettext_lazy("import step", "Check")),
+    ("settings", pgettext_lazy("import step", "Settings")),
+    ("confirm", pgettext_lazy("import step", "Confirm")),
+    ("import", pgettext_lazy("import step", "Import")),
 )
 
 

@@ -197,6 +197,9 @@ MAPPING_ENGLISH = [
     "Log out",
     "Imports",
     "Contacts",
+    "Map columns",
+    "Settings",
+    "Confirm",
 ]
 
 

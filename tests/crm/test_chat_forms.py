@@ -30,6 +30,7 @@ from crm.services.boot import customer_boot
 from crm.services.chat_forms import chat_form_save, chat_form_send
 from crm.services.conversations import chat_open, message_send
 from crm.services.customers import customer_update
+from crm.services.deletion import customer_delete
 from crm.services.profile_keys import profile_key_create
 from crm.timeline import customer_timeline
 
@@ -444,3 +445,16 @@ def test_r8_2_another_channels_customer_sees_nothing_of_this_channel(
 ) -> None:
     sent(channel, visitor(channel), form_of(channel, "grade"), agent)
     assert waiting(other_channel, visitor(other_channel)) == (200, {"requests": []})
+
+
+def test_r3_2_deleting_the_customer_erases_what_the_form_saw_but_keeps_the_chat(
+    channel: Channel, keys: None, agent: Any, owner: Any
+) -> None:
+    customer = visitor(channel)
+    customer_update(channel=channel, customer=customer, values={"grade": "Gold"}, by=agent)
+    request = sent(channel, customer, form_of(channel, "grade"), agent)
+    assert request.before == {"grade": "Gold"}
+    customer_delete(channel=channel, customer=customer, by=owner)
+    request.refresh_from_db()
+    assert request.before == {} and request.chat.customer_id is None
+    assert request.message.body == request.form_name  # the conversation stays

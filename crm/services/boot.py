@@ -61,7 +61,7 @@ def new_veil_id() -> str:
     return secrets.token_urlsafe(18)
 
 
-def _check_hash(channel: Channel, member_id: str, given: str | None) -> None:
+def member_hash_check(channel: Channel, member_id: str, given: str | None) -> None:
     if not given:
         if channel.member_hash_required:
             raise MemberHashRefused("this channel requires a memberHash with the memberId")
@@ -70,7 +70,7 @@ def _check_hash(channel: Channel, member_id: str, given: str | None) -> None:
         raise MemberHashRefused("the memberHash does not match the memberId")
 
 
-def _clean_inputs(
+def boot_inputs_clean(
     channel: Channel,
     member_id: str | None,
     veil_id: str | None,
@@ -148,9 +148,9 @@ def customer_boot(
 ) -> Booted:
     """Boot the widget (R7.1). Raises ValidationError (by key) for a malformed value and
     MemberHashRefused for a missing or wrong memberHash; nothing is written then."""
-    member_id, veil_id, clean = _clean_inputs(channel, member_id, veil_id, profile)
+    member_id, veil_id, clean = boot_inputs_clean(channel, member_id, veil_id, profile)
     if member_id is not None:
-        _check_hash(channel, member_id, member_hash)
+        member_hash_check(channel, member_id, member_hash)
     for attempt in (1, 2):
         try:
             with transaction.atomic():

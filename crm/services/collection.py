@@ -40,10 +40,10 @@ from crm.models import (
 )
 from crm.selectors import customer_profile
 from crm.services.activity import activity_record
-from crm.services.boot import _check_hash, _clean_inputs
+from crm.services.boot import boot_inputs_clean, member_hash_check
 from crm.services.channels import channel_settings_saved
 from crm.services.consent import ConsentSource, consent_record
-from crm.services.customers import _assign, profile_clean
+from crm.services.customers import profile_assign, profile_clean
 from crm.services.unification import unify_member_with_leads
 from crm.types import Actor, manager_or_none
 from crm.values import InvalidValue, check_profile
@@ -76,9 +76,9 @@ def widget_customer(
     member by its memberId (its memberHash checked as the boot checks it), else the browser's
     veilId (never a member's: a logged-out browser is a visitor). None: no such customer yet.
     Raises ValidationError and MemberHashRefused as the boot does."""
-    member_id, veil_id, _clean = _clean_inputs(channel, member_id, veil_id, None)
+    member_id, veil_id, _clean = boot_inputs_clean(channel, member_id, veil_id, None)
     if member_id is not None:
-        _check_hash(channel, member_id, member_hash)
+        member_hash_check(channel, member_id, member_hash)
         return Customer.objects.filter(channel=channel, member_id=member_id).first()
     if veil_id is None:
         raise ValidationError({"veilId": _("Give the veilId the boot answered, or a memberId.")})
@@ -275,7 +275,7 @@ def info_request_answer(
     # R2.25: a key someone else wrote after the request was sent keeps their value.
     kept = {k: v for k, v in clean.items() if now_values.get(k) != request.before.get(k)}
     writing = {k: v for k, v in clean.items() if k not in kept}
-    changed = _assign(row, writing)
+    changed = profile_assign(row, writing)
     if changed:
         try:
             check_profile(customer_profile(row))

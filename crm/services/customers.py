@@ -54,7 +54,7 @@ def profile_clean(
     return clean
 
 
-def _assign(customer: Customer, clean: Mapping[str, Any]) -> list[str]:
+def profile_assign(customer: Customer, clean: Mapping[str, Any]) -> list[str]:
     """Put cleaned values on the customer; returns the keys whose value changed."""
     changed: list[str] = []
     for name, value in clean.items():
@@ -145,7 +145,7 @@ def lead_add(
     if existing is not None:
         return LeadAdded(customer=existing, created=False)
     customer = Customer(channel=channel, verified=True)
-    _assign(customer, clean)
+    profile_assign(customer, clean)
     customer.save()
     activity_record(
         channel=channel,
@@ -174,7 +174,7 @@ def customer_update(
     clean = profile_clean(channel=channel, values=values, region=region)
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     before = consent_values(customer)
-    changed = _assign(customer, clean)
+    changed = profile_assign(customer, clean)
     if not changed:
         return []
     _check_limits(customer)

@@ -10,7 +10,8 @@ language. Errors are ``{"errors": {key: reason}}``: 400 a malformed request or a
 parsers refuse, 401 a missing or wrong memberHash, 403 a blocked customer or a request sent to
 another customer, 404 an unknown plugin key, customer or request (another channel's ids are
 unknown here), 409 already answered, 410 the chat's customer was deleted, 413 a body over
-32 KB, 429 past the rate limits (the boot's, counted apart: R7.4).
+32 KB, 429 past the rate limits (the boot's, counted apart: R7.4). CORS, the method, the
+address's rate limit and the body's size: ``crm.views.widget.widget_endpoint``.
 """
 
 from __future__ import annotations
@@ -19,18 +20,14 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
 
 from crm.languages import supported
 from crm.models import Channel, Customer, InfoRequest
-from crm.ratelimit import client_address, rate_hit, too_many
 from crm.services.boot import MemberHashRefused
 from crm.services.collection import (
     AnswerRefused,
@@ -38,9 +35,8 @@ from crm.services.collection import (
     waiting_requests,
     widget_customer,
 )
-from crm.views.boot import _cors, _errors
+from crm.views.widget import ANSWERS, errors, flat, key_limited, widget_endpoint
 
-MAX_BODY = 32 * 1024  # bytes: a form's answers are far smaller
 _TEXT_KEYS = ("pluginKey", "memberHash", "veilId", "language")
 _ANSWER_TYPES = (str, int, float, bool, list)
 _ROUTES = {InfoRequest.Kind.FOLLOW_UP: "front-follow-up", InfoRequest.Kind.FORM: "front-form"}
@@ -59,12 +55,6 @@ def widget_language(request: HttpRequest, chosen: object) -> str:
     return "en"
 
 
-def _limited(scope: str, subject: str, limit: int) -> HttpResponse | None:
-    """R7.4: the boot's limits, on the widget's answers' own counters."""
-    state = rate_hit(scope, subject, limit=limit, window=settings.BOOT_RATE_WINDOW_SECONDS)
-    return None if state.allowed else _cors(too_many(state, "widget requests"))
-
-
 def _body(request: HttpRequest, *, answering: bool) -> dict[str, Any]:
     """The body's fields, their JSON types checked; raises ValidationError by key."""
     try:
@@ -73,47 +63,35 @@ def _body(request: HttpRequest, *, answering: bool) -> dict[str, Any]:
         raise ValidationError({"body": _("The body is not JSON.")}) from None
     if not isinstance(data, dict):
         raise ValidationError({"body": _("The body must be a JSON object.")})
-    errors: dict[str, str] = {}
+    reasons: dict[str, str] = {}
     for key in (*_TEXT_KEYS, "memberId"):
         if data.get(key) is not None and not isinstance(data[key], str):
-            errors[key] = _("Must be a string.")
-    if not data.get("pluginKey") and "pluginKey" not in errors:
-        errors["pluginKey"] = _("The plugin key is required.")
+            reasons[key] = _("Must be a string.")
+    if not data.get("pluginKey") and "pluginKey" not in reasons:
+        reasons["pluginKey"] = _("The plugin key is required.")
     answers = data.get("answers")
     if answering and not isinstance(answers, dict):
-        errors["answers"] = _("Give the answers as a JSON object of profile keys.")
+        reasons["answers"] = _("Give the answers as a JSON object of profile keys.")
     elif isinstance(answers, dict):
         for key, value in answers.items():
             if value is not None and not isinstance(value, _ANSWER_TYPES):
-                errors[key] = _("An answer is text, a number, true or false, or a list.")
-    if errors:
-        raise ValidationError(errors)
+                reasons[key] = _("An answer is text, a number, true or false, or a list.")
+    if reasons:
+        raise ValidationError(reasons)
     return data
-
-
-def _flat(exc: ValidationError) -> dict[str, str]:
-    return {key: " ".join(reasons) for key, reasons in exc.message_dict.items()}
 
 
 Handler = Callable[[Channel, Customer, dict[str, Any]], HttpResponse]
 
 
 def _widget_call(request: HttpRequest, handler: Handler, *, answering: bool) -> HttpResponse:
-    """What every widget request after the boot goes through: CORS, the boot's rate limits
-    (R7.4), the body, the customer's language, the channel and the customer."""
-    if request.method == "OPTIONS":
-        return _cors(HttpResponse(status=204))
-    limit = settings.BOOT_RATE_LIMIT_PER_ADDRESS
-    limited = _limited("widget-address", client_address(request), limit)
-    if limited:
-        return limited
-    if len(request.body) > MAX_BODY:
-        return _errors(413, {"body": _("The body is over 32 KB.")})
+    """What every widget request after the boot goes through once ``widget_endpoint`` let it
+    in: the body, the customer's language, the channel and the customer."""
     try:
         data = _body(request, answering=answering)
     except ValidationError as exc:
         with translation.override(widget_language(request, None)):
-            return _errors(400, _flat(exc))
+            return errors(400, flat(exc))
     with translation.override(widget_language(request, data.get("language"))):
         found = _channel_and_customer(data)
         if isinstance(found, HttpResponse):
@@ -122,12 +100,12 @@ def _widget_call(request: HttpRequest, handler: Handler, *, answering: bool) -> 
 
 
 def _channel_and_customer(data: dict[str, Any]) -> tuple[Channel, Customer] | HttpResponse:
-    limited = _limited("widget-key", data["pluginKey"], settings.BOOT_RATE_LIMIT_PER_KEY)
+    limited = key_limited(ANSWERS, data["pluginKey"])
     if limited:
         return limited
     channel = Channel.objects.filter(plugin_key=data["pluginKey"]).first()
     if channel is None:
-        return _errors(404, {"pluginKey": _("No channel has this plugin key.")})
+        return errors(404, {"pluginKey": _("No channel has this plugin key.")})
     try:
         customer = widget_customer(
             channel=channel,
@@ -136,11 +114,11 @@ def _channel_and_customer(data: dict[str, Any]) -> tuple[Channel, Customer] | Ht
             veil_id=data.get("veilId"),
         )
     except MemberHashRefused as exc:
-        return _errors(401, {"memberHash": exc.reason})
+        return errors(401, {"memberHash": exc.reason})
     except ValidationError as exc:
-        return _errors(400, _flat(exc))
+        return errors(400, flat(exc))
     if customer is None:
-        return _errors(404, {"customer": _("No such customer in this channel: boot first.")})
+        return errors(404, {"customer": _("No such customer in this channel: boot first.")})
     return channel, customer
 
 
@@ -148,16 +126,16 @@ def _answering(request_id: int, kind: str) -> Handler:
     def handle(channel: Channel, customer: Customer, data: dict[str, Any]) -> HttpResponse:
         info = InfoRequest.objects.filter(pk=request_id, channel=channel, kind=kind).first()
         if info is None:
-            return _errors(404, {"request": _("No such request in this channel.")})
+            return errors(404, {"request": _("No such request in this channel.")})
         try:
             info = info_request_answer(
                 channel=channel, request=info, customer=customer, answers=data["answers"]
             )
         except AnswerRefused as exc:
-            return _errors(exc.status, exc.errors)
+            return errors(exc.status, exc.errors)
         written, kept = sorted(info.written), sorted(info.kept)
         body = {"id": info.pk, "answered": True, "written": written, "kept": kept}
-        return _cors(JsonResponse(body))
+        return JsonResponse(body)
 
     return handle
 
@@ -168,25 +146,22 @@ def _waiting(channel: Channel, customer: Customer, data: dict[str, Any]) -> Http
         {**request, "url": reverse(_ROUTES[request["kind"]], args=[request["id"]])}
         for request in waiting_requests(channel=channel, customer=customer, language=language)
     ]
-    return _cors(JsonResponse({"requests": requests}))
+    return JsonResponse({"requests": requests})
 
 
-@csrf_exempt
-@require_http_methods(["POST", "OPTIONS"])
+@widget_endpoint(ANSWERS)
 def follow_up_answer(request: HttpRequest, request_id: int) -> HttpResponse:
     """The customer's email or mobile number in answer to a follow-up (R1.6)."""
     return _widget_call(request, _answering(request_id, InfoRequest.Kind.FOLLOW_UP), answering=True)
 
 
-@csrf_exempt
-@require_http_methods(["POST", "OPTIONS"])
+@widget_endpoint(ANSWERS)
 def form_answer(request: HttpRequest, request_id: int) -> HttpResponse:
     """The customer's answers to an input form sent into their chat (R1.6)."""
     return _widget_call(request, _answering(request_id, InfoRequest.Kind.FORM), answering=True)
 
 
-@csrf_exempt
-@require_http_methods(["POST", "OPTIONS"])
+@widget_endpoint(ANSWERS)
 def waiting(request: HttpRequest) -> HttpResponse:
     """The follow-ups and forms waiting for this customer's answer, worded in their language."""
     return _widget_call(request, _waiting, answering=False)

@@ -77,6 +77,11 @@ def channel_grants(user: AbstractBaseUser | AnonymousUser) -> ChannelGrants:
     return ChannelGrants({perm: frozenset(ids) for perm, ids in by_perm.items()})
 
 
+def channel_by_plugin_key(plugin_key: str) -> Channel | None:
+    """The channel a chat widget names by its plugin key (R7.1); None for an unknown key."""
+    return Channel.objects.filter(plugin_key=plugin_key).first()
+
+
 def contacts(channel: Channel) -> QuerySet[Customer]:
     """The customers the contacts list shows: never the blocked ones (R4.2)."""
     return Customer.objects.filter(channel=channel, blocked=False)

@@ -7,20 +7,17 @@ creates the member, unifies the browser's own anonymous customer into it, and co
 unifications waiting for it (R2.7). Profile values sent with the boot (a builder's member data)
 are parsed like every other write path's and saved. A blocked customer's boot answers hidden
 and changes nothing (R4.3). A block follows the person (R4.5): a blocked lead's browser that
-logs in as a member hides the member too.
+logs in as a member hides the member too. Who the boot speaks for (the inputs cleaned, the
+memberHash checked) is ``crm.services.widget.widget_caller``'s to say, as for every widget request.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -28,19 +25,11 @@ from crm.models import ActivityLog, BlockFollow, Channel, Customer, PendingUnifi
 from crm.models.profile_keys import BUILTIN_FIELDS
 from crm.services.blocking import customer_block
 from crm.services.consent import ConsentSource, consent_record, consent_values
-from crm.services.customers import profile_clean, profile_limits_check
+from crm.services.customers import profile_limits_check
 from crm.services.unification import unify_at_member_boot
-from crm.values import InvalidValue, parse_string
-
-VEIL_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-
-
-class MemberHashRefused(Exception):
-    """The memberHash is missing where the channel requires one, or does not match."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+from crm.services.widget import MemberHashRefused as MemberHashRefused  # the boot's own refusal
+from crm.services.widget import member_hash as member_hash  # what the widget's site computes
+from crm.services.widget import widget_caller
 
 
 @dataclass(frozen=True)
@@ -51,54 +40,8 @@ class Booted:
     unified: int = 0
 
 
-def member_hash(channel: Channel, member_id: str) -> str:
-    """The memberHash of a memberId: hex HMAC-SHA256 with the channel's secret."""
-    key = channel.member_hash_secret.encode()
-    return hmac.new(key, member_id.encode(), hashlib.sha256).hexdigest()
-
-
 def new_veil_id() -> str:
     return secrets.token_urlsafe(18)
-
-
-def member_hash_check(channel: Channel, member_id: str, given: str | None) -> None:
-    if not given:
-        if channel.member_hash_required:
-            raise MemberHashRefused("this channel requires a memberHash with the memberId")
-        return
-    if not hmac.compare_digest(member_hash(channel, member_id), given.strip().lower()):
-        raise MemberHashRefused("the memberHash does not match the memberId")
-
-
-def boot_inputs_clean(
-    channel: Channel,
-    member_id: str | None,
-    veil_id: str | None,
-    profile: Mapping[str, object] | None,
-) -> tuple[str | None, str | None, dict[str, Any]]:
-    errors: dict[str, str] = {}
-    if member_id is not None:
-        try:
-            member_id = str(parse_string(member_id)).strip() or None
-        except InvalidValue as exc:
-            errors["memberId"] = exc.reason
-        if member_id is None and "memberId" not in errors:
-            errors["memberId"] = "the memberId is empty"
-    if veil_id is not None and not VEIL_PATTERN.match(veil_id):
-        errors["veilId"] = "a veilId is 8 to 64 letters, digits, '-' or '_'"
-    clean: dict[str, Any] = {}
-    if profile:
-        if "memberId" in profile:
-            errors["profile.memberId"] = "give memberId beside the profile, not inside it"
-        try:
-            clean = profile_clean(
-                channel=channel, values={k: v for k, v in profile.items() if k != "memberId"}
-            )
-        except ValidationError as exc:
-            errors.update({f"profile.{k}": " ".join(v) for k, v in exc.message_dict.items()})
-    if errors:
-        raise ValidationError(errors)
-    return member_id, veil_id, clean
 
 
 def _apply(customer: Customer, clean: Mapping[str, Any]) -> None:
@@ -148,9 +91,14 @@ def customer_boot(
 ) -> Booted:
     """Boot the widget (R7.1). Raises ValidationError (by key) for a malformed value and
     MemberHashRefused for a missing or wrong memberHash; nothing is written then."""
-    member_id, veil_id, clean = boot_inputs_clean(channel, member_id, veil_id, profile)
-    if member_id is not None:
-        member_hash_check(channel, member_id, member_hash)
+    caller = widget_caller(
+        channel=channel,
+        member_id=member_id,
+        member_hash=member_hash,
+        veil_id=veil_id,
+        profile=profile,
+    )
+    member_id, veil_id, clean = caller.member_id, caller.veil_id, caller.profile
     for attempt in (1, 2):
         try:
             with transaction.atomic():

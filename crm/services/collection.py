@@ -40,7 +40,6 @@ from crm.models import (
 )
 from crm.selectors import customer_profile
 from crm.services.activity import activity_record
-from crm.services.boot import boot_inputs_clean, member_hash_check
 from crm.services.channels import channel_settings_saved
 from crm.services.consent import ConsentSource, consent_record
 from crm.services.customers import profile_assign, profile_clean
@@ -63,26 +62,6 @@ class AnswerRefused(Exception):
         super().__init__(dict(errors))
         self.status = status
         self.errors = dict(errors)
-
-
-def widget_customer(
-    *,
-    channel: Channel,
-    member_id: str | None = None,
-    member_hash: str | None = None,
-    veil_id: str | None = None,
-) -> Customer | None:
-    """The customer a widget request after the boot speaks for, known as the boot knows it: a
-    member by its memberId (its memberHash checked as the boot checks it), else the browser's
-    veilId (never a member's: a logged-out browser is a visitor). None: no such customer yet.
-    Raises ValidationError and MemberHashRefused as the boot does."""
-    member_id, veil_id, _clean = boot_inputs_clean(channel, member_id, veil_id, None)
-    if member_id is not None:
-        member_hash_check(channel, member_id, member_hash)
-        return Customer.objects.filter(channel=channel, member_id=member_id).first()
-    if veil_id is None:
-        raise ValidationError({"veilId": _("Give the veilId the boot answered, or a memberId.")})
-    return Customer.objects.filter(channel=channel, veil_id=veil_id, member_id__isnull=True).first()
 
 
 def channel_language(channel: Channel) -> str:

@@ -10,6 +10,7 @@ address's rate limit and the body's size: ``crm.views.widget.widget_endpoint``.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -17,9 +18,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext
 
-from crm.models import Channel
-from crm.services.boot import MemberHashRefused, customer_boot
-from crm.views.widget import BOOT, errors, flat, key_limited, widget_endpoint
+from crm.services.boot import customer_boot
+from crm.views.widget import BOOT, errors, flat, identified, widget_endpoint
 
 _TEXT_KEYS = ("pluginKey", "memberHash", "veilId")
 
@@ -56,24 +56,10 @@ def boot(request: HttpRequest) -> HttpResponse:
         data = _parse(request)
     except ValidationError as exc:
         return errors(400, flat(exc))
-    limited = key_limited(BOOT, data["pluginKey"])
-    if limited:
-        return limited
-    channel = Channel.objects.filter(plugin_key=data["pluginKey"]).first()
-    if channel is None:
-        return errors(404, {"pluginKey": gettext("no channel has this plugin key")})
-    try:
-        booted = customer_boot(
-            channel=channel,
-            member_id=None if data.get("memberId") is None else str(data["memberId"]),
-            member_hash=data.get("memberHash"),
-            veil_id=data.get("veilId"),
-            profile=data.get("profile"),
-        )
-    except MemberHashRefused as exc:
-        return errors(401, {"memberHash": exc.reason})
-    except ValidationError as exc:
-        return errors(400, flat(exc))
+    found = identified(BOOT, data, functools.partial(customer_boot, profile=data.get("profile")))
+    if isinstance(found, HttpResponse):
+        return found
+    _channel, booted = found
     customer = booted.customer
     body = {"id": customer.pk, "type": customer.type, "veilId": customer.veil_id}
     return JsonResponse({**body, "hidden": booted.hidden})

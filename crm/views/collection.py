@@ -28,14 +28,9 @@ from django.utils.translation import gettext as _
 
 from crm.languages import supported
 from crm.models import Channel, Customer, InfoRequest
-from crm.services.boot import MemberHashRefused
-from crm.services.collection import (
-    AnswerRefused,
-    info_request_answer,
-    waiting_requests,
-    widget_customer,
-)
-from crm.views.widget import ANSWERS, errors, flat, key_limited, widget_endpoint
+from crm.services.collection import AnswerRefused, info_request_answer, waiting_requests
+from crm.services.widget import widget_customer
+from crm.views.widget import ANSWERS, errors, flat, identified, widget_endpoint
 
 _TEXT_KEYS = ("pluginKey", "memberHash", "veilId", "language")
 _ANSWER_TYPES = (str, int, float, bool, list)
@@ -100,23 +95,10 @@ def _widget_call(request: HttpRequest, handler: Handler, *, answering: bool) -> 
 
 
 def _channel_and_customer(data: dict[str, Any]) -> tuple[Channel, Customer] | HttpResponse:
-    limited = key_limited(ANSWERS, data["pluginKey"])
-    if limited:
-        return limited
-    channel = Channel.objects.filter(plugin_key=data["pluginKey"]).first()
-    if channel is None:
-        return errors(404, {"pluginKey": _("No channel has this plugin key.")})
-    try:
-        customer = widget_customer(
-            channel=channel,
-            member_id=data.get("memberId"),
-            member_hash=data.get("memberHash"),
-            veil_id=data.get("veilId"),
-        )
-    except MemberHashRefused as exc:
-        return errors(401, {"memberHash": exc.reason})
-    except ValidationError as exc:
-        return errors(400, flat(exc))
+    found = identified(ANSWERS, data, widget_customer)
+    if isinstance(found, HttpResponse):
+        return found
+    channel, customer = found
     if customer is None:
         return errors(404, {"customer": _("No such customer in this channel: boot first.")})
     return channel, customer

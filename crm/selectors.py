@@ -12,7 +12,6 @@ from django.db import connections
 from django.db.models import QuerySet, Sum
 from guardian.shortcuts import get_objects_for_user
 
-from crm.db import ID_ARRAY
 from crm.models import (
     Channel,
     ChannelGroupObjectPermission,
@@ -155,15 +154,26 @@ def driver_batches(
     for ``ORDER BY id LIMIT`` it merges the tag with the channel's id order, and for a tag of
     an older import reads every newer customer first (issue 15: seconds at 1,000,000). The
     tag's own index gives its ids in order, and the customers are then found by id."""
+    for ids, _ in driver_slices(
+        driver, newest_first=newest_first, beyond=beyond, batch=batch, grow=grow
+    ):
+        yield ids
+
+
+def driver_slices(
+    driver: Driver, *, newest_first: bool, beyond: int | None, batch: int, grow: bool = True
+) -> Iterator[tuple[list[int], Driver]]:
+    """``driver_batches``, each batch with the sliced query that reads it (``_among_batch``)."""
     column = "customer_id"
     order = f"-{column}" if newest_first else column
     while True:
         ids = driver
         if beyond is not None:
             ids = ids.filter(**{f"{column}__{'lt' if newest_first else 'gt'}": beyond})
-        found = list(ids.order_by(order)[:batch])
+        sliced = ids.order_by(order)[:batch]
+        found = list(sliced)
         if found:
-            yield found
+            yield found, sliced
         if len(found) < batch:
             return
         beyond = found[-1]
@@ -171,12 +181,18 @@ def driver_batches(
             batch = min(2 * batch, 50_000)
 
 
-def _among(queryset: QuerySet[Customer], ids: list[int]) -> QuerySet[Customer]:
-    """``queryset`` narrowed to ``ids``, sent as one bigint[] parameter (crm.db.ID_ARRAY) rather
-    than thousands of placeholders Django would compile and bind one by one."""
+def _among_batch(queryset: QuerySet[Customer], batch: Driver) -> QuerySet[Customer]:
+    """``queryset`` narrowed to the ids of ``batch`` (a sliced driver), in the same statement.
+
+    On PostgreSQL as ``id = ANY(ARRAY(batch))``: the batch is read once (an InitPlan on the
+    tag's index) and the customers found by primary key. Sent as a literal array instead, a
+    thousand ids cost ~10 ms of parsing and planning a request (issue 15); as ``id IN (batch)``
+    the planner turns the tag filter's EXISTS into a hash join over the tag's every link
+    (70 ms at 1,000,000)."""
     if connections[queryset.db].vendor != "postgresql":
-        return queryset.filter(pk__in=ids)
-    return queryset.extra(where=[f'"crm_customer"."id" = ANY({ID_ARRAY})'], params=[ids])
+        return queryset.filter(pk__in=batch)
+    sql, params = batch.query.get_compiler(queryset.db).as_sql()
+    return queryset.extra(where=[f'"crm_customer"."id" = ANY(ARRAY({sql}))'], params=list(params))
 
 
 def contacts_count(
@@ -201,8 +217,10 @@ def contacts_count(
         counted, beyond = 0, None
         while counted <= bound:  # each batch asks for as many ids as matches are missing
             wanted = bound + 1 - counted
-            ids = next(driver_batches(driver, newest_first=True, beyond=beyond, batch=wanted), [])
-            counted += _among(queryset, ids).count() if ids else 0
+            slices = driver_slices(driver, newest_first=True, beyond=beyond, batch=wanted)
+            ids, batch = next(slices, ([], driver.none()))
+            # The batch's ids are read twice (here and in the count): a few hundred µs.
+            counted += _among_batch(queryset, batch).count() if ids else 0
             if len(ids) < wanted:
                 break
             beyond = ids[-1]
@@ -242,10 +260,10 @@ def _seek(
         return list(found.order_by("-id" if newest_first else "id")[:limit])
     rows: list[Customer] = []
     start = below if newest_first else above
-    for ids in driver_batches(
+    for ids, batch in driver_slices(
         driver, newest_first=newest_first, beyond=start, batch=max(4 * limit, 200)
     ):
-        by_id = {c.pk: c for c in _among(queryset, ids)}
+        by_id = {c.pk: c for c in _among_batch(queryset, batch)}
         rows += [by_id[i] for i in ids if i in by_id]
         if len(rows) >= limit:
             break

@@ -18,7 +18,7 @@ from django.utils import translation
 
 from crm import selectors
 from crm.admin.contacts import contacts_count_label
-from crm.models import Channel, Customer, CustomerImportTag, ImportTag
+from crm.models import Channel, Customer, CustomerImportTag, CustomerTag, ImportTag
 from crm.selectors import ContactsCount, contacts, contacts_page
 from tests.conftest import User, make_user
 
@@ -352,3 +352,31 @@ def test_r3_1_purge_sends_ids_as_bigint_arrays_and_reads_by_index(big: Channel) 
             plan = "\n".join(row[0] for row in cursor.fetchall())
             assert "Seq Scan on crm_customerimporttag" not in plan, plan
             assert "Seq Scan on importer_importjournal" not in plan, plan
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("param", "value"), [("tag", "vip"), ("importTag", "import-2")])
+def test_issue_15_a_tag_list_reads_only_the_links_its_page_and_count_need(
+    boss: Any, big: Channel, monkeypatch: pytest.MonkeyPatch, param: str, value: str
+) -> None:
+    """The bounded count of a tag's list finds the tag's newest ids and their customers in one
+    statement, by index: it never reads the whole tag (a hash join over every link, as
+    ``id IN (subquery)`` beside the tag's EXISTS plans it), however many the tag holds."""
+    monkeypatch.setattr(selectors, "COUNT_BOUND", 100)
+    _, plans = _explained(_client(boss), {"channel": big.slug, param: value})
+    links = "crm_customertag" if param == "tag" else "crm_customerimporttag"
+    model = CustomerTag if param == "tag" else CustomerImportTag
+    lookup = "tag__name" if param == "tag" else "import_tag__name"
+    tag_size = model.objects.filter(channel=big, **{lookup: value}).count()
+    read = 0
+    with connection.cursor() as cursor:
+        for sql, _plan in plans:
+            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
+            (raw,) = cursor.fetchone()
+            plan = json.loads(raw) if isinstance(raw, str) else raw
+            read += sum(
+                node.get("Actual Rows", 0) * node.get("Actual Loops", 1)
+                for node in _nodes(plan[0]["Plan"])
+                if node.get("Relation Name") == links
+            )
+    assert read < tag_size / 2, f"{read} links read for a tag of {tag_size}"

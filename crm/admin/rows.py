@@ -2,17 +2,19 @@
 
 Django's ``items_for_result`` looks every column up again for every row (``lookup_field``), and
 re-parses and resolves the row's link to add the list's filters to it (``add_preserved_filters``):
-about a third of the contacts page (issue 15). Here a column is looked up once per page and the
-filters' query string once per page; each cell is then made by the same Django functions
-(``display_for_field``, ``display_for_value``), so the HTML is the same byte for byte
-(tests/crm/test_admin_rows.py compares both). A list this cannot write exactly (list_editable,
+about a third of the contacts page (issue 15). Here a column is looked up once per page, the
+filters' query string, the change URL (reversed with a marker for the key) and the yes/no icons
+once per page; each value is then made by the same Django functions (``display_for_field``,
+``display_for_value``) and the cell's markup written as Django's ``format_html`` writes it, so the
+HTML is the same byte for byte (tests/crm/test_admin_page_cost.py compares both). A list this cannot write exactly (list_editable,
 a popup, a column naming a relation or a model attribute) goes to Django's own ``results``.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterator
+import html
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,11 +26,12 @@ from django.contrib.admin.templatetags.admin_list import (
 )
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.utils import display_for_field, display_for_value
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
-from django.urls import NoReverseMatch
-from django.utils.html import format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,8 @@ class _Column:
     method: Callable[[Any], Any] | None
     empty: str
     boolean: bool
+    icon: bool = False  # a model BooleanField without choices: Django shows a yes/no/unknown icon
+    nowrap: bool = False  # a model DateField or TimeField (DateTimeField is a DateField)
 
 
 def _columns(cl: Any) -> list[_Column] | None:
@@ -66,7 +71,20 @@ def _columns(cl: Any) -> list[_Column] | None:
         if field is not None:
             if field.is_relation or field.auto_created or name != field.name:
                 return None  # relations, the pk, an attname: Django's own path
-            columns.append(_Column(name, f"field-{name}", link, header, field, None, empty, False))
+            columns.append(
+                _Column(
+                    name,
+                    f"field-{name}",
+                    link,
+                    header,
+                    field,
+                    None,
+                    empty,
+                    False,
+                    icon=isinstance(field, models.BooleanField) and not field.flatchoices,
+                    nowrap=isinstance(field, models.DateField | models.TimeField),
+                )
+            )
             continue
         if name == "__str__" or not callable(getattr(admin, name, None)):
             return None  # a model attribute or property: Django's own path
@@ -98,10 +116,55 @@ def _query_of(cl: Any, row: Any) -> str | None:
     return linked[len(url) :]
 
 
-def _cells(cl: Any, columns: list[_Column], row: Any, query: str) -> Iterator[SafeString]:
-    """What ``items_for_result(cl, row, None)`` yields, column by column."""
+# Stands for a row's primary key in the change URL reversed once per page.
+_PK_MARK = "pk0d1e5c7a9b3f"
+
+
+def _row_links(cl: Any, query: str) -> Callable[[Any], str | None]:
+    """The escaped ``href`` of each row's link (its change URL plus ``query``), or None when the
+    URL cannot be reversed, as Django writes it. ``ChangeList.url_for_result`` reverses the URL
+    for every row; here it is reversed once per page and an integer key put in its place."""
+
+    def each_row(row: Any) -> str | None:
+        try:
+            return html.escape(cl.url_for_result(row) + query)
+        except NoReverseMatch:
+            return None
+
+    if type(cl).url_for_result is not ChangeList.url_for_result:
+        return each_row
+    opts = cl.opts
+    try:
+        marked = reverse(
+            f"admin:{opts.app_label}_{opts.model_name}_change",
+            args=(_PK_MARK,),
+            current_app=cl.model_admin.admin_site.name,
+        )
+    except NoReverseMatch:
+        return each_row
+    head, found, tail = marked.partition(_PK_MARK)
+    if not found or _PK_MARK in tail:
+        return each_row
+    head, tail = html.escape(head), html.escape(tail + query)
+    attname = cl.pk_attname
+
+    def each_key(row: Any) -> str | None:
+        pk = getattr(row, attname)
+        if type(pk) is int:  # quote(pk) and the URL's own quoting leave its digits as they are
+            return f"{head}{pk}{tail}"
+        return each_row(row)
+
+    return each_key
+
+
+def _cells(
+    cl: Any, columns: list[_Column], row: Any, href: str | None, icons: dict[Any, Any]
+) -> list[SafeString]:
+    """What ``items_for_result(cl, row, None)`` yields, column by column: the same functions
+    make each value, and the markup Django's ``format_html`` calls make is written directly."""
+    cells = []
     for column in columns:
-        row_classes = [column.classes]
+        classes = column.classes
         empty = column.empty
         try:
             value = column.method(row) if column.method else getattr(row, column.name)
@@ -113,26 +176,27 @@ def _cells(cl: Any, columns: list[_Column], row: Any, query: str) -> Iterator[Sa
                 value = ""
             if column.field is None:
                 if column.name == "action_checkbox":
-                    row_classes = ["action-checkbox"]
+                    classes = "action-checkbox"
                 result_repr = display_for_value(value, empty, column.boolean)
                 if isinstance(value, datetime.date | datetime.time):
-                    row_classes.append("nowrap")
+                    classes += " nowrap"
+            elif column.icon:  # a yes/no icon: the same few values on every row
+                if value not in icons:
+                    icons[value] = display_for_field(value, column.field, empty)
+                result_repr = icons[value]
             else:
                 result_repr = display_for_field(value, column.field, empty, avoid_link=column.link)
-                if isinstance(column.field, models.DateField | models.TimeField):
-                    row_classes.append("nowrap")
-        row_class = mark_safe(f' class="{" ".join(row_classes)}"')
+                if column.nowrap:
+                    classes += " nowrap"
+        shown: str = conditional_escape(result_repr)
         if column.link:
             tag = "th" if column.header else "td"
-            try:
-                url = cl.url_for_result(row)
-            except NoReverseMatch:
-                shown: Any = result_repr
-            else:
-                shown = format_html('<a href="{}"{}>{}</a>', url + query, "", result_repr)
-            yield format_html("<{}{}>{}</{}>", tag, row_class, shown, tag)
+            if href is not None:
+                shown = f'<a href="{href}">{shown}</a>'
+            cells.append(SafeString(f'<{tag} class="{classes}">{shown}</{tag}>'))
         else:
-            yield format_html("<td{}>{}</td>", row_class, result_repr)
+            cells.append(SafeString(f'<td class="{classes}">{shown}</td>'))
+    return cells
 
 
 def fast_results(cl: Any) -> list[ResultList]:
@@ -146,7 +210,9 @@ def fast_results(cl: Any) -> list[ResultList]:
         query = ""
     if query is None:
         return list(results(cl))
-    return [ResultList(None, _cells(cl, columns, row, query)) for row in cl.result_list]
+    link = _row_links(cl, query) if any(c.link for c in columns) else lambda row: None
+    icons: dict[Any, Any] = {}
+    return [ResultList(None, _cells(cl, columns, row, link(row), icons)) for row in cl.result_list]
 
 
 def fast_result_list(cl: Any) -> dict[str, Any]:

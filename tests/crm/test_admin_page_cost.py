@@ -51,7 +51,7 @@ def _changelist(user: Any, **params: str) -> Any:
 @pytest.fixture
 def varied(channel: Channel) -> list[Customer]:
     """Customers whose cells take every path: no name, a blank name, markup in a name, no email,
-    a member, a foreign mobile, no mobile."""
+    a member, a foreign mobile, no mobile, verified or not (the yes/no icons)."""
     made = [
         lead_add(channel=channel, name="김민준", email="kim@example.com").customer,
         lead_add(channel=channel, name="", email="noname@example.com").customer,
@@ -61,6 +61,7 @@ def varied(channel: Channel) -> list[Customer]:
     ]
     customer_update(channel=channel, customer=made[0], values={"memberId": "M-<1>"})
     Customer.objects.filter(pk=made[1].pk).update(name="   ")
+    Customer.objects.filter(pk__in=[made[2].pk, made[4].pk]).update(verified=False)
     return made
 
 
@@ -75,6 +76,17 @@ def test_r1_4_rows_are_written_exactly_as_django_writes_them(
         django = [list(row) for row in results(cl)]
         assert ours == django
         assert any("&lt;b&gt;Tom &amp; &quot;Jerry&quot;&lt;/b&gt;" in cell for cell in ours[2])
+        assert {"icon-yes.svg", "icon-no.svg"} <= {
+            icon
+            for row in ours
+            for cell in row
+            for icon in ("icon-yes.svg", "icon-no.svg")
+            if icon in cell
+        }
+        # Each row links to its own page (the URL is reversed once per page, issue 15).
+        for person, row in zip(cl.result_list, ours, strict=True):
+            url = reverse("admin:crm_customer_change", args=[person.pk])
+            assert f'<a href="{url}?_changelist_filters=q%3D">' in row[1]
         # Filtered, so the row links carry the list's filters back (preserved filters).
         cl = _changelist(owner, q="example.com")
         ours = [list(row) for row in fast_results(cl)]

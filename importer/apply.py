@@ -27,6 +27,9 @@ class ChunkResult:
     failures: list[MappedRow] = field(default_factory=list)
     # What a writer built ahead of the chunk's transaction (the COPY writer: its COPY text).
     prepared: Any = None
+    # The chunk's rows as mapped: a writer finds here the rows of a new customer it could not
+    # create (its memberId taken meanwhile by another writer) to fail them with a reason.
+    source: Sequence[MappedRow] = ()
 
     @property
     def new_targets(self) -> list[Target]:
@@ -71,7 +74,7 @@ class Merger:
         """Apply a chunk's rows in file order. ``pending``: identity → the latest state of
         customers that earlier chunks wrote but have not committed yet (the write pipeline);
         they win over the database, which does not show them yet."""
-        result = ChunkResult(rows=len(rows), last_row=rows[-1].number if rows else 0)
+        result = ChunkResult(rows=len(rows), last_row=rows[-1].number if rows else 0, source=rows)
         if pending is None:
             pending = {}
         good = [r for r in rows if not r.errors and r.identity not in pending]

@@ -38,7 +38,7 @@ from crm.api.serializers import (
     UserPageSerializer,
 )
 from crm.models import ActivityLog, Channel, Customer
-from crm.services.api_users import api_user_upsert
+from crm.services.api_users import UpsertConflict, api_user_upsert
 from crm.services.deletion import customer_delete
 
 _ERROR_KEYS: list[tuple[type[Exception], str]] = [
@@ -93,8 +93,9 @@ ERRORS = {
 }
 # 400: the request breaks this schema; 422: it keeps to it but the channel's rules refuse it
 # (a profile key the channel does not have, a value the parsers refuse, an R1.3 limit, a new
-# user without both unsubscribe flags), which no static schema can say.
-UPSERT_ERRORS = {**ERRORS, 422: ErrorSerializer}
+# user without both unsubscribe flags), which no static schema can say. 409: other requests
+# kept creating or changing the same user at that moment; sending it again is safe.
+UPSERT_ERRORS = {**ERRORS, 409: ErrorSerializer, 422: ErrorSerializer}
 MEMBER_ID = OpenApiParameter(
     "memberId", OpenApiTypes.STR, OpenApiParameter.PATH, description=_("the user's memberId")
 )
@@ -192,6 +193,8 @@ class UserByMemberIdView(OpenApiView):
             )
         except ValidationError as exc:
             return _invalid(exc, status.HTTP_422_UNPROCESSABLE_ENTITY)
+        except UpsertConflict as exc:
+            return Response({"errors": {"user": str(exc)}}, status=status.HTTP_409_CONFLICT)
         return Response(
             self.answer(upserted.customer, created=upserted.created),
             status=status.HTTP_201_CREATED if upserted.created else status.HTTP_200_OK,

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from crm.models import ActivityLog, Channel, Customer, CustomerTag, Tag
 from crm.models.profile_keys import BUILTIN_FIELDS
@@ -28,6 +29,11 @@ from crm.services.unification import unify_member_with_leads
 from crm.values import InvalidValue, parse_string, parse_tags
 
 UNSUBSCRIBE_KEYS = ("unsubscribeEmail", "unsubscribeTexting")
+
+
+class UpsertConflict(Exception):
+    """Another request kept changing the same member while this one wrote it, twice over: the
+    API answers 409 with the reason, and the caller sends the request again."""
 
 
 @dataclass(frozen=True)
@@ -134,11 +140,16 @@ def api_user_upsert(
         try:
             with transaction.atomic():
                 return _upsert(channel, clean)
-        except IntegrityError:
+        except IntegrityError as exc:
             # Two requests created the same member (or tag) at once: the other committed
             # first, and the second attempt updates what it made.
             if attempt == 2:
-                raise
+                raise UpsertConflict(
+                    gettext(
+                        "the user was being changed by another request at the same time;"
+                        " nothing was written: send the request again"
+                    )
+                ) from exc
     raise AssertionError("unreachable")
 
 

@@ -111,7 +111,9 @@ class ChunkWriter:
         self.dropped = {}
         with transaction.atomic():
             self._begin()
-            self._create(result.new_targets, now)
+            taken = self._create(result.new_targets, now)
+            if taken:
+                self._fail_taken(result, taken)
             gone = self._update([t for t in result.targets if not t.new], now)
             if gone:
                 self._fail_gone(result, gone)
@@ -138,8 +140,30 @@ class ChunkWriter:
     def _begin(self) -> None:
         """Called first inside each chunk's transaction."""
 
-    def _create(self, targets: Sequence[Target], now: datetime) -> None:
+    def _create(self, targets: Sequence[Target], now: datetime) -> list[Target]:
+        """Insert the new customers. Returns those it could not insert because another writer
+        (the Open API, a boot, a builder) created a customer with the same memberId after the
+        chunk's look-up: the others are inserted, never the whole chunk refused."""
         raise NotImplementedError
+
+    def _fail_taken(self, result: ChunkResult, taken: Sequence[Target]) -> None:
+        """The rows of new customers whose memberId another writer took meanwhile fail with
+        the reason; the member stays as that writer left it, and importing the row again
+        updates it (the unique memberId decides who created it, R6.2)."""
+        reason = gettext(
+            "a customer with this memberId was created by someone else while this import ran"
+            " (the Open API, a boot or a site builder): import this row again to update it"
+        )
+        lost = {id(t) for t in taken}
+        identities = {i for i, t in result.by_identity.items() if id(t) in lost}
+        for identity in identities:
+            del result.by_identity[identity]
+        result.targets = [t for t in result.targets if id(t) not in lost]
+        for row in result.source:
+            if not row.errors and row.identity in identities:
+                row.errors.append(("memberId", reason))
+                result.failures.append(row)
+        result.failures.sort(key=lambda row: row.number)
 
     def _update(self, targets: Sequence[Target], now: datetime) -> set[int]:
         """Write the changes (``Target.changes``) of the changed ones among these existing

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from django.db import IntegrityError, transaction
 from django.db.models import Count
 
 from crm.models import Customer, CustomerImportTag
@@ -32,23 +33,45 @@ class OrmWriter(ChunkWriter):
     def _failures(self, failures: Sequence[MappedRow]) -> None:
         failures_add(self.job, failures)
 
-    def _create(self, targets: Sequence[Target], now: datetime) -> None:
+    def _create(self, targets: Sequence[Target], now: datetime) -> list[Target]:
         if not targets:
-            return
-        customers = [
-            Customer(
-                channel=self.channel,
-                verified=True,
-                profile=t.custom_profile(),
-                created_at=now,
-                updated_at=now,
-                **t.field_values(),
+            return []
+        pairs = [
+            (
+                t,
+                Customer(
+                    channel=self.channel,
+                    verified=True,
+                    profile=t.custom_profile(),
+                    created_at=now,
+                    updated_at=now,
+                    **t.field_values(),
+                ),
             )
             for t in targets
         ]
-        Customer.objects.bulk_create(customers)
-        for target, customer in zip(targets, customers, strict=True):
+        taken: list[Target] = []
+        for attempt in range(3):
+            try:
+                with transaction.atomic():  # a savepoint: the chunk goes on without the taken
+                    Customer.objects.bulk_create([c for _, c in pairs])
+                break
+            except IntegrityError:
+                # Another writer created some of these members since the look-up (R6.2's
+                # unique memberId): leave those to it, insert the rest.
+                there = set(
+                    Customer.objects.filter(
+                        channel=self.channel,
+                        member_id__in=[c.member_id for _, c in pairs if c.member_id],
+                    ).values_list("member_id", flat=True)
+                )
+                if not there or attempt == 2:
+                    raise
+                taken += [t for t, c in pairs if c.member_id in there]
+                pairs = [(t, c) for t, c in pairs if c.member_id not in there]
+        for target, customer in pairs:
             target.id = customer.pk
+        customers = [c for _, c in pairs]
         consent_record_many(
             channel_id=self.channel.pk,
             changes=(
@@ -59,6 +82,7 @@ class OrmWriter(ChunkWriter):
             source=self.consent_source,
             at=now,
         )
+        return taken
 
     def _update(self, targets: Sequence[Target], now: datetime) -> set[int]:
         if not targets:

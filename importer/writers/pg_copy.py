@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+import psycopg
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -62,6 +63,7 @@ _NEW_COLUMNS = (
 )
 
 _STAGING = "import_customer_deltas"
+_NEW_STAGING = "import_new_customers"
 
 # Consent history (R2.16b), set-based. A new customer's flags, as a change from no value:
 _CONSENT_NEW = consent_insert_sql(
@@ -270,12 +272,21 @@ class CopyWriter(ChunkWriter):
         assert self._prepared is not None, "write() prepares the chunk first"
         return self._prepared
 
-    def _create(self, targets: Sequence[Target], now: datetime) -> None:
+    def _create(self, targets: Sequence[Target], now: datetime) -> list[Target]:
+        if not targets:
+            return []
+        taken: list[Target] = []
+        try:
+            with transaction.atomic():  # a savepoint: only the insert is redone below
+                _copy_text(
+                    f"COPY {_table(Customer)} ({', '.join(_NEW_COLUMNS)}) FROM STDIN",
+                    [self._current.created],
+                )
+        except (IntegrityError, psycopg.errors.UniqueViolation):  # COPY's errors come unwrapped
+            inserted = self._insert_untaken()
+            taken = [t for t in targets if t.id not in inserted]
+            targets = [t for t in targets if t.id in inserted]
         if targets:
-            _copy_text(
-                f"COPY {_table(Customer)} ({', '.join(_NEW_COLUMNS)}) FROM STDIN",
-                [self._current.created],
-            )
             with connection.cursor() as cursor:
                 cursor.execute(
                     _CONSENT_NEW,
@@ -284,6 +295,27 @@ class CopyWriter(ChunkWriter):
                         **consent_params(self.consent_source, now),
                     },
                 )
+        return taken
+
+    def _insert_untaken(self) -> set[int]:
+        """The chunk's new customers but those whose memberId another writer (the Open API, a
+        boot, a builder) created since the look-up: COPY into a staging table, then one
+        ``INSERT … ON CONFLICT DO NOTHING`` (which waits for a writer still in its transaction).
+        Returns the ids inserted. Only taken when the plain COPY met a unique memberId: the
+        common chunk pays one savepoint, not a second copy."""
+        columns = ", ".join(_NEW_COLUMNS)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {_NEW_STAGING} ON COMMIT DELETE ROWS AS"
+                f" SELECT {columns} FROM {_table(Customer)} WITH NO DATA"
+            )
+            cursor.execute(f"TRUNCATE {_NEW_STAGING}")  # inside an outer transaction too
+            _copy_text(f"COPY {_NEW_STAGING} ({columns}) FROM STDIN", [self._current.created])
+            cursor.execute(
+                f"INSERT INTO {_table(Customer)} ({columns}) SELECT {columns} FROM {_NEW_STAGING}"
+                " ON CONFLICT DO NOTHING RETURNING id"
+            )
+            return {i for (i,) in cursor.fetchall()}
 
     def _update(self, targets: Sequence[Target], now: datetime) -> set[int]:
         self._gained = []

@@ -205,3 +205,49 @@ def test_r2_25_a_member_keeps_what_a_lead_unified_in_chunk_n_gave_it_in_chunk_n_
     assert not Customer.objects.filter(pk=lead.pk).exists()  # unified in chunk 1
     m1 = _member(channel, "m1")
     assert (m1.name, m1.email, m1.profile) == ("Lee", "lee@example.com", {"grade": "vip"})
+
+
+def test_r2_25_a_member_created_by_the_api_mid_import_fails_its_row_not_the_chunk(
+    channel: Channel, writer: str, csv_file: MakeCsv, after_apply: list[AfterApply]
+) -> None:
+    """The closing note's "concurrent API create same memberId fails chunk": the Open API
+    creates m2 after the import looked chunk 1 up (m2 new then) and before it is written. The
+    import's insert meets the unique memberId: m2's row fails with a reason saying so (import
+    it again to update the member), the API's member is left as the API wrote it, and the rest
+    of the chunk and the import are written."""
+
+    def api_creates_m2(chunk: int) -> None:
+        if chunk == 1:
+            api_user_upsert(
+                channel=channel,
+                member_id="m2",
+                profile={"name": "from the API"},
+                unsubscribe_email=True,
+                unsubscribe_texting=True,
+            )
+
+    after_apply.append(api_creates_m2)
+    head = ["memberId", "name", "unsubscribeEmail", "unsubscribeTexting"]
+    rows = [[f"m{i}", f"n{i}", "false", "false"] for i in range(1, 5)]
+    result = run_import(channel, csv_file([head, *rows]), "--kind", "member", "--tag", "t")
+
+    assert (result["status"], result["created"], result["updated"], result["failed"]) == (
+        "succeeded",
+        3,
+        0,
+        1,
+    )
+    job = ImportJob.objects.get(channel=channel)
+    (failure,) = ImportFailure.objects.filter(job=job)
+    assert (failure.row_number, failure.columns) == (3, ["memberId"])
+    assert "created by someone else while this import ran" in failure.reasons[0]
+    m2 = _member(channel, "m2")
+    assert (m2.name, m2.unsubscribe_email) == ("from the API", True)
+    assert sorted(Customer.objects.filter(channel=channel).values_list("member_id", flat=True)) == [
+        "m1",
+        "m2",
+        "m3",
+        "m4",
+    ]
+    tagged = CustomerImportTag.objects.filter(customer__channel=channel)
+    assert sorted(tagged.values_list("customer__member_id", flat=True)) == ["m1", "m3", "m4"]

@@ -59,3 +59,16 @@ def test_r8_3_r7_4_every_widget_endpoint_refuses_nul_oversize_and_flood_alike(
     assert (response.status_code, response.json()["errors"]) == expected
     assert response["Access-Control-Allow-Origin"] == "*"
     assert Customer.objects.count() == before
+
+
+@pytest.mark.parametrize("url", sorted(ENDPOINTS))
+def test_r7_1_every_widget_endpoint_answers_the_browsers_preflight_and_only_posts(
+    url: str, channel: Channel
+) -> None:
+    """The widget runs on the business's own site: each endpoint answers the CORS preflight,
+    and any other method is refused (405)."""
+    preflight = Client().options(url)
+    assert preflight.status_code == 204
+    assert preflight["Access-Control-Allow-Origin"] == "*"
+    assert preflight["Access-Control-Allow-Methods"] == "POST, OPTIONS"
+    assert Client().get(url).status_code == 405

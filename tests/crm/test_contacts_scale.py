@@ -380,3 +380,17 @@ def test_issue_15_a_tag_list_reads_only_the_links_its_page_and_count_need(
                 if node.get("Relation Name") == links
             )
     assert read < tag_size / 2, f"{read} links read for a tag of {tag_size}"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("text", ["김", "김민"])
+def test_issue_15_a_short_name_is_counted_along_the_prefix_index_and_stops_at_the_bound(
+    boss: Any, big: Channel, text: str
+) -> None:
+    """No memberId is that short here, so the prefix index is read alone, in its order, and the
+    count stops after bound + 1 matches: never a BitmapOr collecting every match first."""
+    response, plans = _explained(_client(boss), {"channel": big.slug, "q": text})
+    assert response.context["cl"].result_list
+    counts = [plan for sql, plan in plans if re.search(r"COUNT\(", sql)]
+    assert counts and all("BitmapOr" not in plan for plan in counts), counts
+    assert any("customer_name_prefix" in plan for plan in counts), counts

@@ -86,6 +86,19 @@ def test_r1_4_search_by_name_email_mobile_member_id(
     assert names(channel, q="   ") == {"김민준", "이서연", "Alice Park", "Bob Smith"}
 
 
+def test_r1_4_a_short_search_finds_names_by_their_start_and_a_short_member_id_whole(
+    channel: Channel, crowd: dict[str, Customer]
+) -> None:
+    """One or two letters search names from their start (issue 15: the prefix index alone, so a
+    count stops at its bound) and still find a memberId that short, whole."""
+    make(channel, "Carol", member_id="이")
+    make(channel, "Dave", member_id="김x")
+    assert names(channel, q="이") == {"이서연", "Carol"}
+    assert names(channel, q="김") == {"김민준"}
+    assert names(channel, q="Al") == {"Alice Park"}
+    assert names(channel, q="ca") == {"Carol"}
+
+
 def test_r1_4_filter_by_type(channel: Channel, crowd: dict[str, Customer]) -> None:
     assert names(channel, type="member") == {"이서연", "Bob Smith"}
     assert names(channel, type="lead") == {"김민준", "Alice Park"}

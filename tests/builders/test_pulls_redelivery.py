@@ -5,7 +5,6 @@ channel. Real threads on PostgreSQL, each with its own connection."""
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 import pytest
 from django.db import connections

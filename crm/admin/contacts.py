@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME, ActionForm
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from crm import display
 from crm.admin.customer_actions import CustomerActionsMixin
 from crm.admin.scoping import ChannelScopedAdmin, channels_with, holds
+from crm.admin.widget_html import WIDGET_HTML
 from crm.filters import FILTER_PARAMS, CustomerFilter, search_contacts
 from crm.forms import (
     CustomerProfileForm,
@@ -95,6 +96,12 @@ def _cursor(request: HttpRequest, name: str) -> int | None:
     return int(raw)
 
 
+class _ContactsActionForm(ActionForm):
+    """The bulk actions' form, its widgets written without templates (issue 15)."""
+
+    default_renderer = WIDGET_HTML
+
+
 class _NoAdminSearch(forms.Form):
     """The admin's own search is off: ``q`` is the FilterSet's (indexed, see crm.filters)."""
 
@@ -110,6 +117,7 @@ class ContactsChangeList(ChangeList):
             request.session[SESSION_CHANNEL] = self.channel.slug
         rows = contacts(self.channel) if self.channel else Customer.objects.none()
         self.filterset = CustomerFilter(request.GET, queryset=rows, channel=self.channel)
+        self.filterset.form.renderer = WIDGET_HTML  # the sidebar's widgets, without templates
         super().__init__(request, *args, **kwargs)
 
     def get_filters_params(self, params: Any = None) -> dict[str, Any]:
@@ -236,6 +244,7 @@ class CustomerAdmin(CustomerActionsMixin, ChannelScopedAdmin[Customer]):
         "created",
     )
     list_display_links = ("display_name",)
+    action_form = _ContactsActionForm
     list_select_related = ()  # every column is the customer's own
     list_per_page = 50
     empty_value_display = "—"

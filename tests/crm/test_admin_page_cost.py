@@ -13,6 +13,7 @@ from django.contrib.admin import ModelAdmin
 from django.contrib.admin.templatetags.admin_list import items_for_result, results
 from django.contrib.auth.models import Group
 from django.db import connection
+from django.forms.renderers import DjangoTemplates, get_default_renderer
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import resolve, reverse
@@ -20,7 +21,8 @@ from django.utils import translation
 from guardian.shortcuts import assign_perm
 
 from crm.admin.rows import fast_results
-from crm.models import Channel, Customer
+from crm.admin.widget_html import WIDGET_HTML
+from crm.models import Channel, Customer, ImportTag, Tag
 from crm.selectors import channel_grants, channels_for_user
 from crm.services.customers import customer_update, lead_add
 from tests.conftest import make_user
@@ -102,6 +104,51 @@ def test_r1_4_row_checkbox_is_djangos(owner: Any, varied: list[Customer], langua
             assert model_admin.action_checkbox(person) == ModelAdmin.action_checkbox(
                 model_admin, person
             )
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_issue_15_filter_and_action_widgets_are_written_as_django_writes_them(
+    owner: Any, varied: list[Customer], channel: Channel, language: str, monkeypatch: Any
+) -> None:
+    """The sidebar's and the action bar's widgets, written without templates, are the HTML of
+    Django's widget templates: tag names with markup, a chosen tag, a bad date, empty fields."""
+    Tag.objects.create(channel=channel, name='<i>VIP</i> & "골드"')
+    chosen = Tag.objects.create(channel=channel, name="VIP/골드")
+    ImportTag.objects.create(channel=channel, name="봄 행사 <1>.csv")
+    with translation.override(language):
+        cl = _changelist(
+            owner, tag=chosen.name, createdFrom="2026-13-01", lastSeenTo="2026-01-02", type="lead"
+        )
+        forms = [cl.filterset.form, admin.site._registry[Customer].action_form(auto_id=None)]
+        assert forms[0].renderer is WIDGET_HTML and forms[1].renderer is WIDGET_HTML
+        ours = [str(field) for form in forms for field in form]
+        for form in forms:
+            form.renderer = get_default_renderer()
+        django = [str(field) for form in forms for field in form]
+    assert ours == django
+    assert any("&lt;i&gt;VIP&lt;/i&gt; &amp; &quot;골드&quot;" in html for html in ours)
+    assert any(" selected>VIP/골드</option>" in html for html in ours)
+    assert any('value="2026-13-01"' in html for html in ours)
+    # Written without Django's widget templates (that is the point), not handed to them.
+    for form in forms:
+        form.renderer = WIDGET_HTML
+    monkeypatch.setattr(DjangoTemplates, "render", lambda *args, **kwargs: 1 / 0)
+    with translation.override(language):
+        assert [str(field) for form in forms for field in form] == ours
+
+
+def test_issue_15_widgets_the_templates_would_write_otherwise_are_theirs() -> None:
+    """Option groups and numbers (which templates localize) are left to Django's templates."""
+    from django import forms
+
+    class Choices(forms.Form):
+        grouped = forms.ChoiceField(choices=[("Group <1>", [("a", "A & B")]), ("b", "B")])
+        numbered = forms.ChoiceField(choices=[(1, 1000), (2, 2000)])
+        count = forms.IntegerField(initial=1234567)
+
+    ours = [str(field) for field in Choices(renderer=WIDGET_HTML)]
+    assert ours == [str(field) for field in Choices(renderer=get_default_renderer())]
+    assert '<optgroup label="Group &lt;1&gt;">' in ours[0]
 
 
 def test_r8_2_channel_grants_are_those_of_channels_for_user(

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 from django.conf import settings
-from django.utils import formats, timezone
+from django.utils import dateformat, formats, timezone
 
 EMPTY = "—"
 
@@ -36,6 +36,29 @@ def channel_zone(channel: Any = None) -> ZoneInfo:
     return _zone(getattr(channel, "time_zone", None) or settings.TIME_ZONE)
 
 
+@lru_cache(maxsize=64)
+def _format_pieces(format_string: str) -> tuple[tuple[bool, str], ...]:
+    """A date format split as ``django.utils.dateformat`` splits it on every call: each piece a
+    format character (True) or literal text (False, its backslash escapes removed)."""
+    pieces = []
+    for i, piece in enumerate(dateformat.re_formatchars.split(format_string)):
+        if i % 2:
+            pieces.append((True, piece))
+        elif piece:
+            pieces.append((False, dateformat.re_escaped.sub(r"\1", piece)))
+    return tuple(pieces)
+
+
+def _datetime_format(value: datetime, format_string: str) -> str:
+    """``dateformat.format(value, format_string)`` of a date-time, the format split once per
+    process rather than for every value (a quarter of the cost; two per contacts row, issue 15)."""
+    formatter = dateformat.DateFormat(value)
+    return "".join(
+        str(getattr(formatter, piece)()) if is_char else piece
+        for is_char, piece in _format_pieces(str(format_string))
+    )
+
+
 def when(value: datetime | date | None, channel: Any = None) -> str:
     """A date-time in the channel's zone, in the active language's format."""
     if value is None:
@@ -43,7 +66,7 @@ def when(value: datetime | date | None, channel: Any = None) -> str:
     if isinstance(value, datetime):
         if timezone.is_aware(value):
             value = value.astimezone(channel_zone(channel))
-        return formats.date_format(value, "DATETIME_FORMAT")
+        return _datetime_format(value, formats.get_format("DATETIME_FORMAT"))
     return formats.date_format(value, "DATE_FORMAT")
 
 

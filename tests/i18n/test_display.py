@@ -89,3 +89,27 @@ def test_r11_2_plurals_are_right_in_both_languages(n: int, english: str) -> None
         assert ngettext(singular, plural, n) % {"count": n} == english
     with translation.override("ko"):
         assert ngettext(singular, plural, n) % {"count": n} == f"고객 {n}명을 차단했습니다."
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_r11_2_date_times_are_written_as_djangos_date_format_writes_them(language: str) -> None:
+    """``display.when`` splits the format once per process (issue 15: two date-times a contacts
+    row); what it writes is Django's ``date_format``: every hour (오전/오후, AM/PM, noon,
+    midnight), every month's name, both sides of New York's clock changes."""
+    from datetime import timedelta
+
+    from django.utils import dateformat, formats
+
+    zone = display.channel_zone(NEW_YORK)
+    moments = [datetime(2026, month, 1, 0, 5, tzinfo=UTC) for month in range(1, 13)]
+    moments += [NOON_UTC + timedelta(minutes=61 * i) for i in range(26)]
+    moments += [datetime(2026, 3, 8, 6, 59, tzinfo=UTC), datetime(2026, 11, 1, 5, 30, tzinfo=UTC)]
+    with translation.override(language):
+        for moment in moments:
+            local = moment.astimezone(zone)
+            assert display.when(moment, NEW_YORK) == formats.date_format(local, "DATETIME_FORMAT")
+        # Every format character and escaped literal text, as django.utils.dateformat splits them.
+        every = r"aAbcdDeEfFgGhHiIjlLmMnNoOPrsStTUuwWyYzZ \Y\e\a\r: Y, \\ j"
+        for moment in moments:
+            local = moment.astimezone(zone)
+            assert display._datetime_format(local, every) == dateformat.format(local, every)

@@ -26,6 +26,7 @@ from crm.selectors import profile_keys_by_name
 from importer.apply import Merger
 from importer.engine import chunk_size
 from importer.failed_rows.storage import failures_clear, open_import_rows
+from importer.jobs import refuse_while_fixing
 from importer.mapping import MappedRow, MappingError, Plan, RowMapper, build_plan
 from importer.models import CheckStatus, ImportCheck, ImportJob, ImportStatus
 from importer.reading import FileRefused
@@ -56,12 +57,16 @@ def check_start(*, job: ImportJob, dispatch: bool = True) -> ImportCheck:
     """(Re)start the check of a draft job's file with its current mapping, in the background.
 
     The previous run of the same job, if still going, loses its token and stops writing.
+    FixApplying (nothing changes) while a column-wide fix is applied to the draft's failed rows:
+    the check would read half of its edits.
     """
     if job.status != ImportStatus.DRAFT:
         raise ValueError("only an import that has not started is checked")
     if not job.mapping:
         raise ValueError("map the columns before checking the file")
     with transaction.atomic():
+        ImportJob.objects.select_for_update().filter(pk=job.pk).first()  # a fix starting waits
+        refuse_while_fixing(job.pk)
         check, _ = ImportCheck.objects.update_or_create(
             job=job,
             defaults={

@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 
 from config.celery import queue
 from crm import jobs
-from importer.models import ImportJob, ImportStatus
+from importer.models import ColumnFixJob, FixStatus, ImportJob, ImportStatus
 from importer.report import import_finished
 
 
@@ -42,6 +42,39 @@ class ImportLocked(Exception):
         super().__init__(message)
 
 
+class FixApplying(ImportLocked):
+    """A column-wide fix is being applied to the import's failed rows (R2.16a): the import,
+    its check and a follow-up wait until it ends (docs/decisions.md)."""
+
+    def __init__(self, fix: ColumnFixJob) -> None:
+        self.running = None
+        self.fix = fix
+        Exception.__init__(
+            self,
+            gettext(
+                "A fix is being applied to column “%(column)s” of the failed rows: "
+                "start again when it ends (the failed rows page shows its progress)."
+            )
+            % {"column": fix.header},
+        )
+
+
+def active_fix(job_id: int) -> ColumnFixJob | None:
+    """The column-wide fix queued or running on import ``job_id``'s failed rows, if any."""
+    return ColumnFixJob.objects.filter(
+        job_id=job_id, status__in=[FixStatus.QUEUED, FixStatus.RUNNING]
+    ).first()
+
+
+def refuse_while_fixing(job_id: int) -> None:
+    """Inside the caller's transaction, having locked or updated the import's row: FixApplying
+    while a fix runs on its failed rows (a fix starting meanwhile waits for that lock, then
+    sees the import no longer open to fixes)."""
+    fix = active_fix(job_id)
+    if fix is not None:
+        raise FixApplying(fix)
+
+
 def _dispatch(job_id: int) -> None:
     queue("importer.run_import", job_id)
 
@@ -63,6 +96,25 @@ IMPORTS = jobs.register(
 )
 
 
+def _dispatch_fix(fix_id: int) -> None:
+    queue("importer.apply_column_fix", fix_id)
+
+
+FIXES = jobs.register(
+    jobs.JobKind(
+        name="column fix",
+        model=ColumnFixJob,
+        queued=FixStatus.QUEUED,
+        running=FixStatus.RUNNING,
+        failed=FixStatus.FAILED,
+        cancelled=FixStatus.CANCELLED,
+        stale_seconds=lambda: settings.IMPORT_STALE_SECONDS,
+        max_attempts=lambda: settings.IMPORT_MAX_ATTEMPTS,
+        dispatch=_dispatch_fix,
+    )
+)
+
+
 def active_import(channel_id: int) -> ImportJob | None:
     return (
         ImportJob.objects.select_related("requested_by")
@@ -72,12 +124,15 @@ def active_import(channel_id: int) -> ImportJob | None:
 
 
 def enqueue(job: ImportJob) -> None:
-    """draft → queued, or ImportLocked naming the import that holds the channel."""
+    """draft → queued, or ImportLocked naming the import that holds the channel (FixApplying
+    while a column-wide fix is applied to the draft's failed rows)."""
     try:
         with transaction.atomic():
             changed = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.DRAFT).update(
                 status=ImportStatus.QUEUED, queued_at=timezone.now()
             )
+            if changed:
+                refuse_while_fixing(job.pk)  # a draft reads its edits: not half-applied ones
     except IntegrityError:
         raise ImportLocked(active_import(job.channel_id)) from None
     if not changed:

@@ -238,6 +238,69 @@ class RowEdit(models.Model):
         return f"edited row {self.row_number} of import {self.job_id}"
 
 
+class FixStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ColumnFixJob(LeasedJob):
+    """A column-wide fix the manager accepted (R2.16a), applied to an import's failed rows by a
+    worker, a page of rows at a time: each page's edits and ``after_row`` (the last row it
+    read) commit together under the job's lease, so a retry resumes after the last committed
+    page, never writing a page twice. One queued-or-running fix per import."""
+
+    channel = models.ForeignKey(
+        "crm.Channel", on_delete=models.CASCADE, related_name="+", verbose_name=_("channel")
+    )
+    job = models.ForeignKey(
+        ImportJob, on_delete=models.CASCADE, related_name="fix_jobs", verbose_name=_("import")
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    key = models.CharField(max_length=200, verbose_name=_("profile key"))
+    fix = models.CharField(max_length=64, verbose_name=_("fix"))
+    header = models.TextField(verbose_name=_("column"))  # as the file names it, for the result
+    status = models.CharField(
+        max_length=10, choices=FixStatus.choices, default=FixStatus.QUEUED, verbose_name=_("status")
+    )
+    after_row = models.PositiveIntegerField(default=0, verbose_name=_("done up to row"))
+    cells = models.PositiveIntegerField(default=0, verbose_name=_("cells fixed"))
+    rows_ok = models.PositiveIntegerField(default=0, verbose_name=_("rows passing"))
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
+
+    class Meta:
+        verbose_name = _("column fix")
+        verbose_name_plural = _("column fixes")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # A second click while one runs: refused by the database, in every process.
+            models.UniqueConstraint(
+                fields=["job"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="one_active_fix_per_import",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"fix {self.fix} of {self.key} in import {self.job_id} ({self.status})"
+
+    @property
+    def active(self) -> bool:
+        return self.status in (FixStatus.QUEUED, FixStatus.RUNNING)
+
+
 class ImportJournal(models.Model):
     """What an import did to each customer: created, or the previous values of changed keys.
 

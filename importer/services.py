@@ -19,7 +19,7 @@ from crm.models import Channel
 from crm.selectors import profile_keys_by_name
 from crm.types import Actor, manager_or_none
 from importer.job_files import open_job_table
-from importer.jobs import IMPORTS, active_import, enqueue
+from importer.jobs import IMPORTS, FixApplying, active_fix, active_import, enqueue
 from importer.mapping import build_plan
 from importer.models import EmptyPolicy, ImportCheck, ImportJob, ImportKind, ImportStatus
 from importer.reading import EncodingUnknown, FileRefused, open_table
@@ -172,12 +172,18 @@ def import_configure(
         kind=job.kind,
         identity=job.identity,
     )
-    job.mapping = {h: (k or "") for h, k in mapping.items()}
+    new_mapping = {h: (k or "") for h, k in mapping.items()}
+    new_region = job.phone_region
+    if default_country is not None:
+        new_region = str(job.channel.country) if default_country else ""
+    fixing = active_fix(job.pk)
+    if fixing is not None and (new_mapping != job.mapping or new_region != job.phone_region):
+        raise ValidationError(str(FixApplying(fixing)))  # the fix reads the columns as mapped
+    job.mapping = new_mapping
     job.empty_policy = empty_policy
     if tag is not None:
         job.tag = tag.strip()[:512]
-    if default_country is not None:
-        job.phone_region = str(job.channel.country) if default_country else ""
+    job.phone_region = new_region
     job.save(update_fields=["mapping", "empty_policy", "tag", "phone_region"])
     return job
 

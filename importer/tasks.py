@@ -6,6 +6,7 @@ from celery import shared_task
 
 from importer.check import check_run
 from importer.engine import run_import
+from importer.failed_rows.column_fixes import column_fix_run
 from importer.report import purge_abandoned_drafts, purge_failure_logs
 
 
@@ -29,3 +30,9 @@ def check_file_task(check_id: int, token: str) -> str | None:
     """The wizard's whole-file check (R2.9): a dry run, re-run from the start if redelivered."""
     check = check_run(check_id, token)
     return check.status if check is not None else None
+
+
+@shared_task(name="importer.apply_column_fix", acks_late=True, reject_on_worker_lost=True)
+def apply_column_fix_task(fix_id: int) -> str:
+    """A column-wide fix of failed rows (R2.16a), resumed after its last page if redelivered."""
+    return column_fix_run(fix_id).status

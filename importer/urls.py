@@ -46,6 +46,11 @@ urlpatterns = [
         name="failed_rows_fix",
     ),
     path(
+        "<slug:slug>/<int:job_id>/failed-rows/fix/status/",
+        v(failed_rows.grid_fix_status),
+        name="failed_rows_fix_status",
+    ),
+    path(
         "<slug:slug>/<int:job_id>/failed-rows/import/",
         v(failed_rows.grid_import),
         name="failed_rows_import",

@@ -1,6 +1,8 @@
 """Column-wide fixes on a job's failed rows (R2.16a): the fixes to offer, counted over the failed
 rows as the grid shows them (the manager's edits over the original cells), and an accepted fix
-written as the grid's own edits, a page of rows at a time, each fixed row judged again.
+written as the grid's own edits by a background job (``ColumnFixJob``, run by the job runtime
+like imports and deletions: 100,000 failed rows take tens of seconds), a page of rows at a time,
+each fixed row judged again.
 
 Both walk the stored failed rows in keyset pages (``failures_in_order``): memory stays flat at
 any number of failed rows. Offers are cached by a fingerprint of the job's failed rows and
@@ -19,16 +21,20 @@ from dataclasses import dataclass
 from itertools import islice
 
 from django.core.cache import cache
-from django.db.models import Count, Max
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Max
 from django.utils.translation import gettext
 
-from crm.types import Actor
-from importer.failed_rows.grid import GridRefused, cell_reasons, job_plan
+from config.celery import queue_on_commit
+from crm import jobs
+from crm.types import Actor, manager_or_none
+from importer.failed_rows.grid import GridRefused, cell_reasons, grid_refusal, job_plan
 from importer.failed_rows.services import cells_edit
 from importer.failed_rows.storage import PAGE, edited, edits_write, failures_in_order
 from importer.fixes import FixFinder, Offer, RowFixer, UnknownFix
+from importer.jobs import FIXES, active_fix
 from importer.mapping import Plan
-from importer.models import ImportFailure, ImportJob, RowEdit
+from importer.models import ColumnFixJob, FixStatus, ImportFailure, ImportJob, RowEdit
 from importer.writers.base import cell_text
 
 OFFERS_TTL = 24 * 3600  # seconds; a changed row or edit makes a new key anyway
@@ -47,11 +53,12 @@ class _FixableRow:
     cells: tuple[object, ...]  # as the grid shows them: the manager's edits over the original
 
 
-def _fixable_rows(job: ImportJob) -> Iterator[_FixableRow]:
-    """The job's failed rows a fix may change, in row order, a page at a time: not a damaged
-    line (fixed as a whole, not cell by cell), not a row a follow-up import already took."""
+def _fixable_rows(job: ImportJob, *, after: int = 0) -> Iterator[_FixableRow]:
+    """The job's failed rows a fix may change (past row ``after``), in row order, a page at a
+    time: not a damaged line (fixed as a whole, not cell by cell), not a row a follow-up
+    import already took."""
     width = len(job.headers)
-    failures = failures_in_order(job.pk)
+    failures = failures_in_order(job.pk, after=after)
     while page := list(islice(failures, PAGE)):
         edits = {
             number: (cells, sent_to)
@@ -115,43 +122,125 @@ def fix_offers(job: ImportJob) -> list[Offer]:
     return offers
 
 
-@dataclass(frozen=True)
-class FixApplied:
-    header: str  # the column fixed
-    cells: int  # cells the fix changed
-    rows_ok: int  # of their rows, those every parser now accepts
+def column_fix_start(
+    *, job: ImportJob, by: Actor, key: str, fix: str, dispatch: bool = True
+) -> ColumnFixJob:
+    """Accept one offered fix: a job (``column_fix_run``) applies it to every failed cell of the
+    column it explains, in a worker (in-process without REDIS_URL). Returns the queued job.
 
-
-def column_fix_apply(*, job: ImportJob, by: Actor, key: str, fix: str) -> FixApplied:
-    """Apply one offered fix to every failed cell of a column it explains, as the manager's
-    edits (what typing each fixed value in the grid would store), page by page, each page in
-    its own transaction; the changed rows are judged again with the import's parsers.
-
-    Refused (GridRefused, nothing written) where the manager may not import, the grid is
-    closed (the import was undone, its rows expired) or the fix is not one of the column's."""
+    Refused (GridRefused, nothing written) where the manager may not import, the grid is closed
+    (the import started or was undone, its rows expired, its check is not current), the fix is
+    not one of the column's, or a fix is already being applied to these rows (409)."""
     cells_edit(job=job, by=by, changes=[])  # the grid's own checks: permission, grid open
     plan = job_plan(job)
     try:
-        fixer = RowFixer(plan, [(key, fix)], region=fix_region(job))
+        RowFixer(plan, [(key, fix)], region=fix_region(job))
     except UnknownFix:
         raise GridRefused(gettext("This fix does not apply to that column.")) from None
-    index = {c.key: c.index for c in plan.columns}
     header = next(c.header for c in plan.columns if c.key == key)
-    cells = rows_ok = 0
-    rows = _fixable_rows(job)
-    while page := list(islice(rows, PAGE)):
-        changes: list[tuple[int, int, str]] = []
-        originals: dict[int, Sequence[str]] = {}
-        for row in page:
-            fixed = fixer.fix(row.cells)
-            if fixed is None:
-                continue
-            new_cells, keys = fixed
-            originals[row.number] = row.original
-            changes += [(row.number, index[k], str(new_cells[index[k]])) for k in keys]
-            rows_ok += not cell_reasons(plan, new_cells)
-        if changes:
-            edits_write(job, changes, originals)
-            cells += len(changes)
-    cache.set(_applied_key(job), uuid.uuid4().hex, OFFERS_TTL)  # a new count of the offers
-    return FixApplied(header=header, cells=cells, rows_ok=rows_ok)
+    try:
+        with transaction.atomic():
+            # The import's row, locked: its check or its start waits for this fix to be
+            # recorded, then refuses (importer.jobs.refuse_while_fixing); one that went first
+            # is seen here.
+            locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+            refusal = grid_refusal(locked)
+            if refusal:
+                raise GridRefused(refusal, status=409)
+            fixing = ColumnFixJob.objects.create(
+                channel_id=job.channel_id,
+                job=job,
+                requested_by=manager_or_none(by),
+                key=key,
+                fix=fix,
+                header=header,
+            )
+    except IntegrityError:
+        raise GridRefused(
+            gettext(
+                "A fix is already being applied to these failed rows: wait until it ends, "
+                "then apply the next one."
+            ),
+            status=409,
+        ) from None
+    if dispatch:
+        queue_on_commit("importer.apply_column_fix", fixing.pk)
+    return fixing
+
+
+def _fix_page(
+    fixing: ColumnFixJob, lease: jobs.Lease, plan: Plan, fixer: RowFixer, page: list[_FixableRow]
+) -> None:
+    """One page of rows fixed: its edits, its counts and how far the job got commit together
+    under the lease (a worker that lost it writes nothing)."""
+    index = {c.key: c.index for c in plan.columns}
+    changes: list[tuple[int, int, str]] = []
+    originals: dict[int, Sequence[str]] = {}
+    rows_ok = 0
+    for row in page:
+        fixed = fixer.fix(row.cells)
+        if fixed is None:
+            continue
+        new_cells, keys = fixed
+        originals[row.number] = row.original
+        changes += [(row.number, index[k], str(new_cells[index[k]])) for k in keys]
+        rows_ok += not cell_reasons(plan, new_cells)
+    with transaction.atomic():
+        edits_write(fixing.job, changes, originals)
+        jobs.fence(
+            lease,
+            after_row=page[-1].number,
+            cells=F("cells") + len(changes),
+            rows_ok=F("rows_ok") + rows_ok,
+        )
+
+
+def _end(fixing: ColumnFixJob, lease: jobs.Lease, status: str, error: str = "") -> None:
+    if not jobs.release(lease, status=status, error=error):
+        raise jobs.LeaseLost(f"column fix #{fixing.pk} was taken over while finishing")
+
+
+def column_fix_run(fix_id: int) -> ColumnFixJob:
+    """Apply (or resume) an accepted fix as the manager's edits (what typing each fixed value in
+    the grid would store), page by page, each page in its own transaction with the job's
+    progress; the changed rows are judged again with the import's parsers. A retry resumes
+    after the last committed page: no edit is lost or written twice. Returns the job as it
+    stands afterwards; a job that is done or held by a live worker is left alone."""
+    lease = jobs.claim(FIXES, fix_id)
+    fixing = ColumnFixJob.objects.select_related("job__channel").get(pk=fix_id)
+    if lease is None:
+        return fixing
+    with jobs.holding(lease) as held:
+        job = fixing.job
+        try:
+            refusal = grid_refusal(job)
+            if refusal:  # not while queued (the import waits), but its rows may have expired
+                _end(fixing, lease, FixStatus.FAILED, refusal)
+            else:
+                plan = job_plan(job)
+                try:
+                    fixer = RowFixer(plan, [(fixing.key, fixing.fix)], region=fix_region(job))
+                except UnknownFix:  # the mapping changed since (a new check was refused)
+                    error = gettext("This fix does not apply to that column.")
+                    _end(fixing, lease, FixStatus.FAILED, error)
+                else:
+                    rows = _fixable_rows(job, after=fixing.after_row)
+                    while page := list(islice(rows, PAGE)):
+                        held.checkpoint()
+                        _fix_page(fixing, lease, plan, fixer, page)
+                    _end(fixing, lease, FixStatus.SUCCEEDED)
+        except jobs.JobCancelled:
+            _end(fixing, lease, FixStatus.CANCELLED)
+        finally:
+            cache.set(_applied_key(job), uuid.uuid4().hex, OFFERS_TTL)  # a new count of offers
+    fixing.refresh_from_db()
+    return fixing
+
+
+def fix_shown(job: ImportJob, fix_id: str | None) -> ColumnFixJob | None:
+    """The fix the grid's page shows: the one being applied to the import's rows, else the one
+    the manager just applied (``?fix=``, once it ended), else none."""
+    active = active_fix(job.pk)
+    if active is not None or not (fix_id or "").isdigit():
+        return active
+    return ColumnFixJob.objects.filter(job=job, pk=int(fix_id or 0)).first()

@@ -13,6 +13,7 @@ from crm.types import Actor, manager_or_none
 from importer.check import check_start
 from importer.failed_rows.grid import GridRefused, GridRow, grid_refusal, grid_row, job_plan
 from importer.failed_rows.storage import edits_write
+from importer.jobs import refuse_while_fixing
 from importer.models import ImportFailure, ImportJob, ImportStatus, RowEdit
 from importer.services import import_start
 
@@ -90,7 +91,8 @@ def fixed_rows_import(*, job: ImportJob, by: Actor, dispatch: bool = True) -> Im
     """Import the rows fixed in the grid. A draft's file is checked again with its edits (its
     fixed rows become part of the import, their failures go); returns the draft. A finished
     import's edited rows run as a follow-up import under the channel's lock; returns it.
-    Raises GridRefused, or ImportLocked while another import of the channel runs."""
+    Raises GridRefused, or ImportLocked while another import of the channel runs (FixApplying
+    while a column-wide fix is applied to these rows: docs/decisions.md)."""
     _check_permission(job.channel, by)
     refusal = grid_refusal(job)
     if refusal:
@@ -102,6 +104,8 @@ def fixed_rows_import(*, job: ImportJob, by: Actor, dispatch: bool = True) -> Im
         check_start(job=job, dispatch=dispatch)
         return job
     with transaction.atomic():
+        ImportJob.objects.select_for_update().filter(pk=job.pk).first()  # a fix starting waits
+        refuse_while_fixing(job.pk)  # FixApplying: its rows are not all fixed yet
         followup = ImportJob.objects.create(
             channel=job.channel,
             requested_by=manager_or_none(by),

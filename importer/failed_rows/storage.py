@@ -31,10 +31,10 @@ def failures_clear(job_id: int) -> None:
 
 
 def failures_in_order(
-    job_id: int, *, numbers: Sequence[int] | None = None
+    job_id: int, *, numbers: Sequence[int] | None = None, after: int = 0
 ) -> Iterator[ImportFailure]:
-    """A job's failed rows in row order (only ``numbers`` when given), a page at a time."""
-    after = 0
+    """A job's failed rows in row order (only ``numbers`` when given, only those past row
+    ``after``), a page at a time."""
     while True:
         page = ImportFailure.objects.filter(job_id=job_id, row_number__gt=after)
         if numbers is not None:

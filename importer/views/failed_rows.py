@@ -6,15 +6,17 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.translation import gettext, ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from crm.display import count
-from importer.failed_rows.column_fixes import column_fix_apply, fix_offers
+from importer.failed_rows.column_fixes import column_fix_start, fix_offers, fix_shown
 from importer.failed_rows.grid import GridRefused, GridRow, grid_page, grid_refusal
 from importer.failed_rows.services import cells_edit, fixed_rows_import
 from importer.jobs import ImportLocked
-from importer.models import ImportStatus, RowEdit
+from importer.models import ColumnFixJob, FixStatus, ImportJob, ImportStatus, RowEdit
 from importer.views.common import channel_job, page
 
 CELL_FIELD = "cell-"  # cell-<row>-<column index>
@@ -55,6 +57,7 @@ def grid(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
                 % {"n": fixed},
             )
             return redirect(f"{request.path}?page={request.POST.get('page', '1')}")
+    fixing = fix_shown(job, request.GET.get("fix"))
     return page(
         request,
         "importer/failed_rows.html",
@@ -63,10 +66,52 @@ def grid(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
         step="check" if job.status == ImportStatus.DRAFT else "import",
         job=job,
         grid=grid_page(job, request.GET.get("page")),
-        offers=fix_offers(job),
+        # While a fix is applied the offers wait for it (counting them would read half of it).
+        offers=[] if fixing is not None and fixing.active else fix_offers(job),
+        **_fix_context(fixing),
         error=error,
         status=status,
     )
+
+
+def _fix_context(fixing: ColumnFixJob | None) -> dict[str, object]:
+    """What the page says of a column-wide fix: being applied (with its count so far), or what
+    it changed once it ended."""
+    if fixing is None:
+        return {"fixing": None, "fix_text": ""}
+    fixed = ngettext(
+        "Fixed %(n)s cell in column “%(column)s”.",
+        "Fixed %(n)s cells in column “%(column)s”.",
+        fixing.cells,
+    ) % {"n": count(fixing.cells), "column": fixing.header}
+    if fixing.status == FixStatus.QUEUED:
+        text = gettext("Waiting for a worker…")
+    elif fixing.status == FixStatus.RUNNING:
+        text = ngettext("%(n)s cell fixed so far.", "%(n)s cells fixed so far.", fixing.cells) % {
+            "n": count(fixing.cells)
+        }
+    elif fixing.status == FixStatus.SUCCEEDED and not fixing.cells:
+        text = gettext("No cell needs this fix any more.")
+    elif fixing.status == FixStatus.SUCCEEDED:
+        text = (
+            fixed
+            + " "
+            + ngettext(
+                "%(n)s of their rows now passes every check.",
+                "%(n)s of their rows now pass every check.",
+                fixing.rows_ok,
+            )
+            % {"n": count(fixing.rows_ok)}
+        )
+    else:
+        text = (
+            gettext("The fix stopped before the end: %(reason)s") % {"reason": fixing.error}
+            + " "
+            + fixed
+            + " "
+            + gettext("Apply it again to fix the rest.")
+        )
+    return {"fixing": fixing, "fix_text": text}
 
 
 def _row_json(row: GridRow) -> dict[str, object]:
@@ -121,11 +166,12 @@ def grid_import(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
 
 @require_POST
 def grid_fix(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
-    """A column-wide fix the manager accepted (key, fix), applied to every failed cell of the
-    column it explains; back to the grid with what it changed."""
+    """A column-wide fix the manager accepted (key, fix): a background job applies it to every
+    failed cell of the column it explains; back to the grid at once, which shows it being
+    applied, then what it changed."""
     job = channel_job(request, slug, job_id)
     try:
-        applied = column_fix_apply(
+        fixing = column_fix_start(
             job=job,
             by=request.user,
             key=request.POST.get("key", ""),
@@ -133,30 +179,25 @@ def grid_fix(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
         )
     except GridRefused as exc:
         messages.error(request, str(exc))
-        if grid_refusal(job):  # the grid is closed: where the import stands
-            return redirect(
-                "importer:check" if job.status == ImportStatus.DRAFT else "importer:job",
-                slug,
-                job.pk,
-            )
-        return redirect("importer:failed_rows", slug, job.pk)
-    if not applied.cells:
-        messages.info(request, gettext("No cell needs this fix any more."))
-    else:
-        messages.success(
-            request,
-            ngettext(
-                "Fixed %(n)s cell in column “%(column)s”.",
-                "Fixed %(n)s cells in column “%(column)s”.",
-                applied.cells,
-            )
-            % {"n": count(applied.cells), "column": applied.header}
-            + " "
-            + ngettext(
-                "%(n)s of their rows now passes every check.",
-                "%(n)s of their rows now pass every check.",
-                applied.rows_ok,
-            )
-            % {"n": count(applied.rows_ok)},
+        return _back_to(job, slug)
+    grid_url = reverse("importer:failed_rows", args=[slug, job.pk])
+    return redirect(f"{grid_url}?fix={fixing.pk}")
+
+
+def _back_to(job: ImportJob, slug: str) -> HttpResponse:
+    if grid_refusal(job):  # the grid is closed: where the import stands
+        return redirect(
+            "importer:check" if job.status == ImportStatus.DRAFT else "importer:job", slug, job.pk
         )
     return redirect("importer:failed_rows", slug, job.pk)
+
+
+@require_GET
+def grid_fix_status(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
+    """The fix's live part, polled by the grid while it is applied (``?fix=``: which one)."""
+    job = channel_job(request, slug, job_id)
+    fixing = fix_shown(job, request.GET.get("fix"))
+    if fixing is None:
+        raise Http404(gettext("No such fix of this import."))
+    context = {"job": job, "channel": job.channel, **_fix_context(fixing)}
+    return TemplateResponse(request, "importer/_fix_status.html", context)

@@ -56,14 +56,19 @@ def check(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
         return early
     if request.method == "POST":
         choice = request.POST.get("default_country")
-        if choice in ("on", "off"):  # R2.13a: national numbers read, or not, in this import
-            import_configure(
-                job=job,
-                mapping=job.mapping,
-                empty_policy=job.empty_policy,
-                default_country=choice == "on",
+        try:
+            if choice in ("on", "off"):  # R2.13a: national numbers read, or not, in this import
+                import_configure(
+                    job=job,
+                    mapping=job.mapping,
+                    empty_policy=job.empty_policy,
+                    default_country=choice == "on",
+                )
+            check_start(job=job)
+        except (ValidationError, ImportLocked) as exc:  # a column-wide fix is being applied
+            messages.error(
+                request, " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
             )
-        check_start(job=job)
         return redirect("importer:check", slug, job.pk)
     current = check_of(job)
     return page(

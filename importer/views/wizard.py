@@ -19,7 +19,7 @@ from crm.selectors import channels_for_user, profile_keys_by_name
 from crm.services.profile_keys import profile_key_create
 from importer.check import check_start
 from importer.forms import KeyCreateForm, MappingForm, StartForm, UploadForm, key_label
-from importer.jobs import active_import
+from importer.jobs import ImportLocked, active_import
 from importer.mapping import MappingError
 from importer.mapping_templates import mapping_template_save, templates_for
 from importer.models import ImportJob, ImportStatus
@@ -204,7 +204,11 @@ def _configure(request: HttpRequest, job: ImportJob, form: MappingForm) -> bool:
     except ValidationError as exc:
         add_service_errors(form, exc, {"save_as": "save_as"})
         return False
-    check_start(job=job)
+    try:
+        check_start(job=job)
+    except ImportLocked as exc:  # a column-wide fix is being applied to the failed rows
+        form.add_error(None, str(exc))
+        return False
     return True
 
 

@@ -15,7 +15,7 @@ from django.test import Client
 
 from crm.models import Channel, Customer
 from crm.services.profile_keys import profile_key_create
-from importer.failed_rows.column_fixes import column_fix_apply, fix_offers
+from importer.failed_rows.column_fixes import column_fix_run, column_fix_start, fix_offers
 from importer.failed_rows.grid import GridRefused
 from importer.failed_rows.storage import PAGE, edits_in_order
 from importer.models import ImportJob, RowEdit
@@ -104,7 +104,8 @@ def test_r2_16a_before_the_start_an_accepted_fix_becomes_part_of_the_import(
 ) -> None:
     job = checked(client, keys)
     response = apply(client, job, "joined", "date.dots")
-    assert response.url == url("failed_rows", keys, job)
+    fixing = job.fix_jobs.get()
+    assert response.url == url("failed_rows", keys, job) + f"?fix={fixing.pk}"
     page = client.get(response.url).content.decode()
     assert "Fixed 3 cells in column “joined”." in page
     assert "0 of their rows now pass every check." in page  # their other cells still fail
@@ -224,7 +225,7 @@ def test_r2_16a_r8_2_fixes_need_the_import_permission(
     assert client_for(agent).post(url("failed_rows_fix", keys, job), data).status_code == 403
     assert client.get(url("failed_rows_fix", keys, job)).status_code == 405
     with pytest.raises(GridRefused):
-        column_fix_apply(job=job, by=agent, key="joined", fix="date.dots")
+        column_fix_start(job=job, by=agent, key="joined", fix="date.dots")
     assert not RowEdit.objects.exists()
 
 
@@ -253,8 +254,14 @@ def test_r2_16a_a_fix_streams_over_pages_of_failed_rows(client: Client, keys: Ch
         total,
         5,
     )
-    applied = column_fix_apply(job=job, by=None, key="joined", fix="date.slashes")
-    assert (applied.cells, applied.rows_ok) == (total, total)
+    fixing = column_fix_start(job=job, by=None, key="joined", fix="date.slashes", dispatch=False)
+    applied = column_fix_run(fixing.pk)
+    assert (applied.status, applied.after_row, applied.cells, applied.rows_ok) == (
+        "succeeded",
+        total + 1,
+        total,
+        total,
+    )
     assert RowEdit.objects.filter(job=job).count() == total
     assert fix_offers(job) == []
 

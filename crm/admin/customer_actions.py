@@ -14,7 +14,14 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
@@ -30,6 +37,7 @@ from crm.services.conversations import call_place, chat_open
 from crm.services.deletion import (
     customer_delete,
     customers_delete,
+    deletion_cancel,
     deletion_count,
     newest_contact,
 )
@@ -92,6 +100,11 @@ class CustomerActionsMixin(_Base):
         wrap = self.admin_site.admin_view
         mine = [
             path("deletions/<int:job_id>/", wrap(self.deletion_view), name="crm_deletion"),
+            path(
+                "deletions/<int:job_id>/cancel/",
+                wrap(self.deletion_cancel_view),
+                name="crm_deletion_cancel",
+            ),
             path("<path:object_id>/block/", wrap(self.block_view), name="crm_customer_block"),
             path("<path:object_id>/unblock/", wrap(self.unblock_view), name="crm_customer_unblock"),
             path(
@@ -203,7 +216,7 @@ class CustomerActionsMixin(_Base):
         return self._back(customer)
 
     # --- deletion jobs ------------------------------------------------------------------------
-    def deletion_view(self, request: HttpRequest, job_id: int) -> HttpResponse:
+    def _deletion(self, request: HttpRequest, job_id: int) -> DeletionJob:
         job = (
             DeletionJob.objects.filter(
                 pk=job_id, channel__in=channels_with(request, "delete_customers")
@@ -213,6 +226,10 @@ class CustomerActionsMixin(_Base):
         )
         if job is None:
             raise Http404("no such deletion")
+        return job
+
+    def deletion_view(self, request: HttpRequest, job_id: int) -> HttpResponse:
+        job = self._deletion(request, job_id)
         if request.GET.get("format") == "json":
             return JsonResponse(
                 {
@@ -224,6 +241,29 @@ class CustomerActionsMixin(_Base):
                 }
             )
         return self._page(request, "deletion_progress.html", title=_("Deleting customers"), job=job)
+
+    def deletion_cancel_view(self, request: HttpRequest, job_id: int) -> HttpResponse:
+        """Cancel from the deletion's page (R2.24): it stops between two chunks."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        job = self._deletion(request, job_id)
+        outcome = deletion_cancel(job=job, by=request.user)
+        job.refresh_from_db()
+        deleted = display.count(job.deleted)
+        notes = {
+            "cancelled": ngettext(
+                "The deletion is cancelled: %(deleted)s customer was deleted before it stopped.",
+                "The deletion is cancelled: %(deleted)s customers were deleted before it stopped.",
+                job.deleted,
+            ),
+            "requested": _(
+                "The deletion stops once the customers it is deleting now are deleted; those "
+                "already deleted stay deleted."
+            ),
+            "over": _("The deletion had already ended."),
+        }
+        messages.info(request, notes[outcome] % {"deleted": deleted})
+        return HttpResponseRedirect(reverse("admin:crm_deletion", args=[job.pk]))
 
     # --- bulk actions on the contacts list ----------------------------------------------------
     def _list_channel(self, request: HttpRequest) -> Channel:

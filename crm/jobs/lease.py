@@ -143,6 +143,12 @@ def beat(lease: Lease) -> bool | None:
     return bool(held.values_list("cancel_requested", flat=True).first())
 
 
+def peek(lease: Lease) -> bool | None:
+    """Whether a manager asked to cancel (None: the lease is lost), read without writing: what
+    a checkpoint asks between two chunks while a heartbeat thread does the beating."""
+    return _held(lease).values_list("cancel_requested", flat=True).first()
+
+
 def release(lease: Lease, *, status: str, **updates: Any) -> bool:
     """End the job (succeeded, failed, cancelled): the lease goes with it."""
     return bool(

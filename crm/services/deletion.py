@@ -22,7 +22,7 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, models, transaction
 from django.db.models import F, Max, QuerySet
 from django.db.models.fields.reverse_related import ForeignObjectRel
@@ -416,6 +416,21 @@ def customers_delete(
     if background:
         queue_on_commit("crm.run_deletion", job.pk)
     return job
+
+
+def deletion_cancel(*, job: DeletionJob, by: Actor) -> str:
+    """Cancel a deletion (R2.24, R3.1): a queued one, or one whose worker died, ends now
+    (``"cancelled"``); a running one stops before its next chunk (``"requested"``): each chunk
+    is one transaction, so a customer is deleted whole or not at all, and what was deleted
+    stays deleted. ``"over"`` when it had already ended. The activity entry (R3.6) counts what
+    was deleted."""
+    if by is not None and not by.has_perm("crm.delete_customers", job.channel):
+        raise PermissionDenied(
+            gettext("%(manager)s may not delete customers of %(channel)s")
+            % {"manager": by.get_username(), "channel": job.channel.slug}
+        )
+    who = by.get_username() if by is not None else gettext("the command line")
+    return jobs.cancel(DELETIONS, job.pk, error=gettext("Cancelled by %(who)s.") % {"who": who})
 
 
 # --- running a job ----------------------------------------------------------------------------

@@ -22,9 +22,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from crm import jobs
-from crm.models import Customer, CustomerImportTag
+from crm.models import ConsentChange, Customer, CustomerImportTag
 from crm.models.profile_keys import BUILTIN_FIELDS
-from crm.services.consent import CONSENT_FIELDS, consent_insert_sql, consent_params
+from crm.services.consent import CONSENT_FIELDS, CONSENT_KEYS, consent_insert_sql, consent_params
 from importer.apply import ChunkResult
 from importer.mapping import MappedRow
 from importer.models import ImportFailure, ImportJournal
@@ -65,12 +65,13 @@ _NEW_COLUMNS = (
 _STAGING = "import_customer_deltas"
 _NEW_STAGING = "import_new_customers"
 
-# Consent history (R2.16b), set-based. A new customer's flags, as a change from no value:
-_CONSENT_NEW = consent_insert_sql(
-    f"SELECT c.channel_id, c.id, v.key, NULL::boolean, v.new FROM {Customer._meta.db_table} c"
-    " CROSS JOIN LATERAL (VALUES "
-    + ", ".join(f"('{key}', c.{field})" for key, field in CONSENT_FIELDS.items())
-    + ") AS v(key, new) WHERE c.id = ANY(%(ids)s::bigint[]) AND v.new IS NOT NULL"
+# Consent history (R2.16b). A new customer's flags, as a change from no value, are COPYed from
+# the values the chunk writes into its row (built with the row, ahead of the transaction): an
+# ``INSERT … SELECT`` reading back the rows just copied cost PostgreSQL a lookup per customer,
+# and a sequential scan of the whole table per chunk whenever its statistics were stale.
+_CONSENT_COPY = (
+    f"COPY {ConsentChange._meta.db_table}"
+    " (channel_id, customer_id, key, old, new, at, source, reference, label) FROM STDIN"
 )
 # A changed customer's flags whose bit is set in the staging row, against the row as it is now:
 # locked first (FOR NO KEY UPDATE reads its newest version), so the old value is the one the
@@ -220,6 +221,7 @@ class _Prepared:
     now: datetime
     created: str  # COPY text of the new customers
     changed: str  # COPY text of the changed customers' changes, for the staging table
+    consent: str  # COPY text of the new customers' consent history (R2.16b)
 
 
 class CopyWriter(ChunkWriter):
@@ -253,7 +255,31 @@ class CopyWriter(ChunkWriter):
             f"{t.id}{head}{_customer_fields(t, verified)}{tail}" for t in result.targets if t.new
         ]
         changed = [_delta_line(t) for t in result.targets if not t.new and t.changed]
-        result.prepared = _Prepared(now=now, created="".join(created), changed="".join(changed))
+        result.prepared = _Prepared(
+            now=now,
+            created="".join(created),
+            changed="".join(changed),
+            consent=self._consent_lines([t for t in result.targets if t.new], now),
+        )
+
+    def _consent_lines(self, targets: Sequence[Target], now: datetime) -> str:
+        """The new customers' flags as consent history rows (old: no value), each the very
+        value ``_builtin_fields`` writes into the customer's row; flags not given record
+        nothing."""
+        source = self.consent_source
+        tail = (
+            f"\t{now.isoformat()}\t{_copy_value(source.kind)}\t{_copy_value(source.reference)}"
+            f"\t{_copy_value(source.label)}\n"
+        )
+        head = f"{self.channel.pk}\t"
+        lines = []
+        for t in targets:
+            get = t.values.get
+            for key in CONSENT_KEYS:
+                value = get(key)
+                if value is not None:
+                    lines.append(f"{head}{t.id}\t{key}\t\\N\t{_copy_value(value)}{tail}")
+        return "".join(lines)
 
     def write(self, result: ChunkResult, lease: jobs.Lease) -> None:
         if result.prepared is None:
@@ -287,14 +313,10 @@ class CopyWriter(ChunkWriter):
             taken = [t for t in targets if t.id not in inserted]
             targets = [t for t in targets if t.id in inserted]
         if targets:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    _CONSENT_NEW,
-                    {
-                        "ids": _bigint_array(t.id for t in targets),
-                        **consent_params(self.consent_source, now),
-                    },
-                )
+            # The prepared entries are the whole chunk's; those whose memberId was taken (rare)
+            # have no row of this import, so no entry either.
+            consent = self._consent_lines(targets, now) if taken else self._current.consent
+            _copy_text(_CONSENT_COPY, [consent])
         return taken
 
     def _insert_untaken(self) -> set[int]:

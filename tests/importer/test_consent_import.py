@@ -141,3 +141,35 @@ def test_r2_16b_a_kept_later_value_is_not_undone_nor_recorded(
     api_user_upsert(channel=channel, member_id="m1", unsubscribe_email=False)
     run_undo(undo_start(job=job, by=None, dispatch=False).pk)
     assert [entry[3] for entry in history(channel, "m1")] == ["import", "import", "import", "api"]
+
+
+def test_r2_16b_a_new_customer_records_its_flags_since_its_creation(
+    channel: Channel, csv_file: MakeCsv, writer: str
+) -> None:
+    """Issue 15 (import speed): the COPY writer records new customers' flags from the values it
+    writes into their rows, not by reading the rows back; the history must stay the same: each
+    entry says since when (the customer's creation) and through what (this import)."""
+    job = members(channel, csv_file, [["m1", "Kim", "true", "false"]], "first")
+    m1 = Customer.objects.get(channel=channel, member_id="m1")
+    assert history(channel, "m1") == [
+        ("unsubscribeEmail", None, True, "import", job.pk),
+        ("unsubscribeTexting", None, False, "import", job.pk),
+    ]
+    job.refresh_from_db()
+    assert job.started_at and job.finished_at
+    for entry in ConsentChange.objects.filter(customer=m1):
+        assert job.started_at <= entry.at <= job.finished_at
+        if writer == "copy":  # the chunk's one time stamp
+            assert entry.at == m1.created_at
+
+
+def test_r2_16b_deleting_a_channel_erases_its_consent_history(
+    channel: Channel, csv_file: MakeCsv, writer: str
+) -> None:
+    """The database no longer checks a history row's channel (issue 15: the check was a third of
+    the rows' cost): the channel's deletion still takes its rows with it (R3.2)."""
+    members(channel, csv_file, [["m1", "Kim", "false", "true"]], "first")
+    assert ConsentChange.objects.filter(channel_id=channel.pk).count() == 2
+    channel_id = channel.pk
+    Channel.objects.filter(pk=channel_id).delete()
+    assert not ConsentChange.objects.filter(channel_id=channel_id).exists()

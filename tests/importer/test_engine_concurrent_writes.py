@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from crm.models import ActivityLog, Channel, Customer, CustomerImportTag
+from crm.models import ActivityLog, Channel, ConsentChange, Customer, CustomerImportTag
 from crm.services.api_users import api_user_upsert
 from crm.services.customers import lead_add
 from crm.services.deletion import customer_delete
@@ -251,3 +251,9 @@ def test_r2_25_a_member_created_by_the_api_mid_import_fails_its_row_not_the_chun
     ]
     tagged = CustomerImportTag.objects.filter(customer__channel=channel)
     assert sorted(tagged.values_list("customer__member_id", flat=True)) == ["m1", "m3", "m4"]
+    # R2.16b: m2's consent history is the API's alone (the import wrote no row for it); the
+    # customers the import created have its entries (issue 15: prepared for the whole chunk).
+    entries = ConsentChange.objects.filter(channel=channel)
+    assert sorted(entries.values_list("customer__member_id", "source")) == sorted(
+        [("m2", "api")] * 2 + [(m, "import") for m in ("m1", "m3", "m4") for _ in range(2)]
+    )

@@ -4,9 +4,11 @@ query string, the headers (cookies included) and JSON or form bodies of every re
 PostgreSQL stores neither NUL (U+0000, in text or in jsonb) nor an unpaired surrogate (a JSON
 ``\\ud800`` escape: not encodable as UTF-8); either reaching a query made the server answer 500.
 A request carrying one is answered 400 with where it was and why, before any view, session or
-authentication reads it. Like every API error, the reason is English whatever the language:
-only tools send such requests, and they read the same answer everywhere (R11.3). Form fields and uploaded files' names are checked; a file's contents
-are the importer's to read.
+authentication reads it; a body over Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is answered 413
+here too (Django itself would answer a bare HTML 400). Like every API error, the reason is
+English whatever the language: only tools send such requests, and they read the same answer
+everywhere (R11.3). Form fields and uploaded files' names are checked; a file's contents are
+the importer's to read.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.urls import Resolver404, resolve
@@ -130,13 +134,19 @@ def refused(request: HttpRequest) -> HttpResponse | None:
     except Unreadable as exc:
         where, reason = exc.args
         return _bad_request(request, where, reason)
+    except RequestDataTooBig:  # Django's own limit: an HTML 400 without a reason otherwise
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        reason = f"the body is over {limit} bytes, more than this server reads"
+        return _bad_request(request, "body", reason, status=413)
     return None
 
 
-def _bad_request(request: HttpRequest, where: str, reason: str) -> HttpResponse:
+def _bad_request(
+    request: HttpRequest, where: str, reason: str, *, status: int = 400
+) -> HttpResponse:
     # Where it was, with the bad character itself shown as its escape, never sent back.
     shown = _UNSTORABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", where)
-    response = JsonResponse({"errors": {shown: reason}}, status=400)
+    response = JsonResponse({"errors": {shown: reason}}, status=status)
     if request.path_info.startswith("/front/"):
         response["Access-Control-Allow-Origin"] = "*"  # the widget must read why (boot's CORS)
     return response

@@ -291,3 +291,16 @@ def test_r8_3_a_multipart_body_anywhere_is_a_4xx_with_a_reason(
         assert response["Content-Type"] == "application/json"
     else:
         assert response.status_code == 200  # a well-formed form: the login page answers it
+
+
+@pytest.mark.parametrize("url", ["/open/v5/users", "/front/boot"])
+def test_r8_3_a_body_over_what_django_reads_is_a_413_with_a_reason(
+    url: str, settings: Any, channel: Channel
+) -> None:
+    """Django's own limit (DATA_UPLOAD_MAX_MEMORY_SIZE) answered a bare HTML 400 before."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = json.dumps({"pluginKey": channel.plugin_key, "x": "a" * 1000})
+    response = Client().post(url, data=body, content_type="application/json")
+    assert response.status_code == 413
+    reason = "the body is over 1000 bytes, more than this server reads"
+    assert response.json() == {"errors": {"body": reason}}

@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import phonenumbers
 from django.utils.translation import gettext, gettext_lazy
+from django_countries import countries
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
 from crm.values.errors import InvalidValue, echo, lazy_str
@@ -108,13 +109,20 @@ def phone_formats(kind: str, region: str | None) -> str:
     """The accepted forms of a mobile or landline number, with a national example of ``region``,
     in the active language."""
     examples = _national_examples(kind, region) if region is not None else None
-    if examples is None:
+    if region is None or examples is None:
         return str(MOBILE_FORMATS if kind == "mobile" else LANDLINE_FORMATS)
     international, national = examples
     return gettext(
         "write it with its +country code (%(international)s) "
-        "or as a national number of %(region)s (%(national)s)"
-    ) % {"international": international, "region": region, "national": national}
+        "or as a national number of %(country)s (%(national)s)"
+    ) % {"international": international, "country": country_name(region), "national": national}
+
+
+def country_name(region: str) -> str:
+    """The country of a region code as the reader calls it: "South Korea", "대한민국" (the
+    active language; django-countries' names, as the channel's own settings show them). A code
+    it does not know is shown as is."""
+    return str(countries.name(region)) or region
 
 
 @lru_cache(maxsize=512)
@@ -137,7 +145,6 @@ def _cell_text(value: object, kind: str, region: str | None) -> str:
     821012345678; phonenumbers reads both in the region (the second by its country code)."""
     if isinstance(value, str):
         return value.strip()
-    formats = phone_formats(kind, region)
     if region is not None and not isinstance(value, bool):
         if isinstance(value, int) and value > 0:
             return str(value)
@@ -148,7 +155,7 @@ def _cell_text(value: object, kind: str, region: str | None) -> str:
         message = gettext("%(value)s is not a mobile number written as text: %(formats)s")
     else:
         message = gettext("%(value)s is not a landline number written as text: %(formats)s")
-    raise InvalidValue(message % {"value": echo(value), "formats": formats})
+    raise InvalidValue(message % {"value": echo(value), "formats": phone_formats(kind, region)})
 
 
 def _checked(value: object, kind: str, refused: frozenset[int], region: str | None) -> str:
@@ -164,7 +171,12 @@ def _checked(value: object, kind: str, refused: frozenset[int], region: str | No
     else:
         return e164
     raise InvalidValue(
-        message % {"value": echo(value), "region": region, "formats": phone_formats(kind, region)}
+        message
+        % {
+            "value": echo(value),
+            "country": country_name(region) if region else "",
+            "formats": phone_formats(kind, region),
+        }
     )
 
 
@@ -178,7 +190,7 @@ def _problem_message(problem: str) -> str:
     if problem == _EXTENSION:
         return gettext("%(value)s has an extension, which cannot be stored: %(formats)s")
     if problem == _INVALID_IN_REGION:
-        return gettext("%(value)s is not a valid number of %(region)s: %(formats)s")
+        return gettext("%(value)s is not a valid number of %(country)s: %(formats)s")
     if problem == _INVALID:
         return gettext("%(value)s is not a valid number for its country: %(formats)s")
     return gettext("%(value)s is not a phone number: %(formats)s")

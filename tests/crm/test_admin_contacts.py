@@ -333,7 +333,7 @@ def test_r1_3_service_errors_show_on_the_form(
     client = logged_in(owner)
     response = client.post(change_url(kim), {"key_mobileNumber": "010-2020"})
     assert response.status_code == 200
-    assert "is not a valid number of KR" in response.content.decode()
+    assert "is not a valid number of South Korea" in response.content.decode()
     response = client.post(
         change_url(kim), {"key_memberId": "M-1001", "key_mobileNumber": "+821020203030"}
     )
@@ -407,7 +407,7 @@ def test_r1_1_add_lead_needs_an_email_or_a_mobile(agent: Any, channel: Channel) 
     assert "Give an email or a mobile number" in response.content.decode()
     response = client.post(ADD, {"channel": channel.pk, "mobile_number": "010-1234"})
     assert response.status_code == 200
-    assert "is not a valid number of KR" in response.content.decode()
+    assert "is not a valid number of South Korea" in response.content.decode()
     assert not Customer.objects.exists()
 
 

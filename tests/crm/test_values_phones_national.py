@@ -81,7 +81,7 @@ def test_r2_13a_without_a_region_national_numbers_still_fail(value: object) -> N
 @pytest.mark.parametrize(
     ("value", "fragment"),
     [
-        ("010-1234", "is not a valid number of KR"),
+        ("010-1234", "is not a valid number of South Korea"),
         ("010-1234-5678 내선 3", "characters a phone number does not have"),
         ("02-555-6666", "is a landline number, not a mobile number"),
         (True, "is not a mobile number written as text"),
@@ -95,7 +95,7 @@ def test_r2_13a_bad_national_numbers_name_the_country_and_its_forms(
     with pytest.raises(InvalidValue) as refused:
         parse_mobile_number(value, "KR")
     assert fragment in refused.value.reason
-    assert "national number of KR (010-" in refused.value.reason
+    assert "national number of South Korea (010-" in refused.value.reason
 
 
 def test_r2_13a_parser_for_passes_the_region_to_phone_keys_only() -> None:
@@ -135,3 +135,30 @@ def test_r2_13a_national_fast_path_equals_slow_path_for_every_010_prefix() -> No
             assert _outcome(parse_mobile_number, text, "KR") == _outcome(
                 parse_mobile_number_slow, text, "KR"
             )
+
+
+@pytest.mark.parametrize(
+    ("language", "country", "national"),
+    [
+        ("en", "South Korea", "as a national number of South Korea (010-"),
+        ("ko", "대한민국", "대한민국 국내 번호로"),
+    ],
+)
+def test_r11_1_phone_reasons_name_the_country_in_the_readers_language(
+    language: str, country: str, national: str
+) -> None:
+    """The closing note's "KR" in phone reasons: a reader sees the country's name in their own
+    language, never its ISO code; the stored number does not change with the language."""
+    from django.utils import translation
+
+    with translation.override(language):
+        with pytest.raises(InvalidValue) as refused:
+            parse_mobile_number("010-1234", "KR")
+        assert parse_mobile_number("010-1234-5678", "KR") == "+821012345678"
+        with pytest.raises(InvalidValue) as landline:
+            parse_landline_number(1012345678, "US")
+    reason = refused.value.reason
+    assert country in reason and national in reason
+    assert "KR" not in reason
+    united_states = "United States of America" if language == "en" else "미국"
+    assert united_states in landline.value.reason and " US " not in landline.value.reason

@@ -57,7 +57,7 @@ def test_r2_2_xlsx_template_has_the_header_and_a_guide_to_the_channel_keys(
     assert guide["grade"][1:3] == ("string", "no")
     assert "+country code" in str(guide["mobileNumber"][3])
     # R2.13a: national numbers of the channel's country are accepted, and shown how.
-    assert "national number of KR (010-" in str(guide["mobileNumber"][3])
+    assert "national number of South Korea (010-" in str(guide["mobileNumber"][3])
     # R2.8a: the headers the import maps by itself, consent columns as inverted.
     assert "휴대폰" in str(guide["mobileNumber"][4]) and "연락처" in str(guide["mobileNumber"][4])
     assert "inverted: 수신동의" in str(guide["unsubscribeEmail"][4])

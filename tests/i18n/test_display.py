@@ -113,3 +113,39 @@ def test_r11_2_date_times_are_written_as_djangos_date_format_writes_them(languag
         for moment in moments:
             local = moment.astimezone(zone)
             assert display._datetime_format(local, every) == dateformat.format(local, every)
+
+
+def test_r11_2_stored_numbers_are_read_as_phonenumbers_parse_reads_them() -> None:
+    """``display.phone`` reads a stored E.164 number without phonenumbers' general parser
+    (issue 15: half of a contacts row's cost); what it reads is what ``parse`` reads, for the
+    example numbers of every region and type, and numbers parse could read otherwise (a national
+    part starting with 0 or the national prefix, odd lengths, unknown codes) go to ``parse``."""
+    import phonenumbers
+    from phonenumbers import PhoneNumberType
+
+    read_fast = 0
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in (PhoneNumberType.FIXED_LINE, PhoneNumberType.MOBILE, PhoneNumberType.VOIP):
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            value = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+            number = display._e164_number(value)
+            if number is not None:
+                read_fast += 1
+                assert number == phonenumbers.parse(value, None), value
+    assert read_fast > 500
+    for odd in ("+8201012345678", "+39061234567", "+12", "+999123", "+1" + "2" * 18, "+82 10"):
+        assert display._e164_number(odd) is None, odd
+
+    def parsed(value: str) -> str:  # display.phone as it was, with parse alone
+        try:
+            number = phonenumbers.parse(value, None)
+        except phonenumbers.NumberParseException:
+            return value
+        if phonenumbers.region_code_for_number(number) == "KR":
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    for value in ("+8201012345678", "+821012345678", "+82 10", "+82", "+14155550123", "+999123"):
+        assert display.phone(value, SEOUL) == parsed(value), value

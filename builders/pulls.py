@@ -33,7 +33,7 @@ from importer.jobs import ImportLocked, active_import
 from importer.mapping import MappingError
 from importer.models import EmptyPolicy, ImportJob, ImportKind, ImportStatus
 from importer.reading import FileRefused
-from importer.services import import_configure, import_create, import_start
+from importer.services import import_cancel, import_configure, import_create, import_start
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +111,25 @@ def builder_pull_request(*, channel: Channel, platform: str, by: Actor) -> Build
             gettext("a %(builder)s pull of this channel is already running")
             % {"builder": builder.label}
         ) from None
+
+
+def builder_pull_cancel(*, pull: BuilderPull, by: Actor) -> str:
+    """Cancel a pull (R2.24): a queued one ends now (``"cancelled"``); one fetching stops before
+    its next page, importing nothing (``"requested"``); one importing cancels its import, which
+    stops at its next chunk keeping what it imported, and the pull ends with it
+    (``"requested"``). ``"over"`` when it had already ended."""
+    if by is not None and not by.has_perm("crm.import_customers", pull.channel):
+        raise PermissionDenied(
+            gettext("%(manager)s may not import customers into %(channel)s")
+            % {"manager": by.get_username(), "channel": pull.channel.slug}
+        )
+    who = by.get_username() if by is not None else gettext("the command line")
+    outcome = jobs.cancel(PULLS, pull.pk, error=gettext("Cancelled by %(who)s.") % {"who": who})
+    if outcome == "over":  # importing (or it started to meanwhile): its import is the job now
+        pull.refresh_from_db()
+        if pull.status == PullStatus.IMPORTING and pull.import_job is not None:
+            return import_cancel(job=pull.import_job, by=by)
+    return outcome
 
 
 def builder_pull_dispatch(pull: BuilderPull) -> None:

@@ -22,4 +22,5 @@ urlpatterns = [
     path("<slug:slug>/", v(pulls.index), name="index"),
     path("<slug:slug>/pull/<slug:platform>/", v(pulls.pull_start), name="pull_start"),
     path("<slug:slug>/pulls/<int:pull_id>/", v(pulls.pull_detail), name="pull"),
+    path("<slug:slug>/pulls/<int:pull_id>/cancel/", v(pulls.pull_cancel), name="pull_cancel"),
 ]

@@ -13,7 +13,12 @@ from django.views.decorators.http import require_POST
 
 from builders.installations import webhook_path
 from builders.models import BuilderInstallation, BuilderPull
-from builders.pulls import builder_pull_dispatch, builder_pull_request, pull_sync
+from builders.pulls import (
+    builder_pull_cancel,
+    builder_pull_dispatch,
+    builder_pull_request,
+    pull_sync,
+)
 from builders.registry import builder_for
 from importer.jobs import ImportLocked
 from importer.views.common import import_channel
@@ -84,3 +89,22 @@ def pull_detail(request: HttpRequest, slug: str, pull_id: int) -> HttpResponse:
             "refresh": pull.active,
         },
     )
+
+
+@require_POST
+def pull_cancel(request: HttpRequest, slug: str, pull_id: int) -> HttpResponse:
+    """Cancel from the pull's page (R2.24)."""
+    channel = import_channel(request, slug)
+    pull = get_object_or_404(
+        BuilderPull.objects.select_related("channel", "import_job"), pk=pull_id, channel=channel
+    )
+    outcome = builder_pull_cancel(pull=pull, by=request.user)
+    notes = {
+        "cancelled": gettext("Pull #%(id)s is cancelled."),
+        "requested": gettext(
+            "Pull #%(id)s stops at its next page or chunk; customers it imported so far stay."
+        ),
+        "over": gettext("Pull #%(id)s had already ended."),
+    }
+    messages.info(request, notes[outcome] % {"id": pull.pk})
+    return redirect("builders:pull", slug=channel.slug, pull_id=pull.pk)

@@ -200,6 +200,12 @@ def _end(fixing: ColumnFixJob, lease: jobs.Lease, status: str, error: str = "") 
         raise jobs.LeaseLost(f"column fix #{fixing.pk} was taken over while finishing")
 
 
+def _offers_changed(job: ImportJob) -> None:
+    """A fix was applied: the offers are counted again (beyond RECOUNT_ON_EDIT failed rows an
+    edit alone does not make a new count)."""
+    cache.set(_applied_key(job), uuid.uuid4().hex, OFFERS_TTL)
+
+
 def column_fix_run(fix_id: int) -> ColumnFixJob:
     """Apply (or resume) an accepted fix as the manager's edits (what typing each fixed value in
     the grid would store), page by page, each page in its own transaction with the job's
@@ -228,11 +234,13 @@ def column_fix_run(fix_id: int) -> ColumnFixJob:
                     while page := list(islice(rows, PAGE)):
                         held.checkpoint()
                         _fix_page(fixing, lease, plan, fixer, page)
+                    _offers_changed(job)
+                    # Counted here, before the grid reloads: not seconds of its request.
+                    fix_offers(job)
                     _end(fixing, lease, FixStatus.SUCCEEDED)
         except jobs.JobCancelled:
+            _offers_changed(job)
             _end(fixing, lease, FixStatus.CANCELLED)
-        finally:
-            cache.set(_applied_key(job), uuid.uuid4().hex, OFFERS_TTL)  # a new count of offers
     fixing.refresh_from_db()
     return fixing
 

@@ -14,6 +14,7 @@ from typing import Any
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Left, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -115,11 +116,17 @@ def search_contacts(
         return queryset.filter(Q(mobile_number__contains=fragment) | member_id)
     if len(text) >= _MIN_INFIX:
         return queryset.filter(Q(name__icontains=text) | member_id)
-    # Short names (a Korean surname: "김") match from the start of the name, on the prefix
-    # index. A memberId this short is rare, so it is OR'ed in only when a customer has it:
-    # alone, the prefix index is read in its order and a bounded count stops at its LIMIT,
-    # where a BitmapOr first collects every match (330,000 for "김" at 10,000,000).
-    name = Q(name__istartswith=text)
+    # Short names (a Korean surname: "김") match from the start of the name, on the index of
+    # names' first two letters and ids (crm 0021): two letters are an equality whose matches
+    # come newest first, one letter a prefix of that key. A memberId this short is rare, so it
+    # is OR'ed in only when a customer has it: alone, the index is read in its order and a page
+    # or a bounded count stops at its LIMIT, where a BitmapOr first collects every match
+    # (330,000 for "김" at 10,000,000).
+    queryset = queryset.alias(name_start=Left(Upper("name"), _MIN_INFIX - 1))
+    letters = text.upper()
+    name = (
+        Q(name_start=letters) if len(text) == _MIN_INFIX - 1 else Q(name_start__startswith=letters)
+    )
     if queryset.filter(member_id).exists():
         return queryset.filter(name | member_id)
     return queryset.filter(name)

@@ -243,8 +243,8 @@ def test_r1_5_unfiltered_list_counts_nothing_its_total_is_mu(boss: Any, big: Cha
         ({"q": "{email}"}, "customer_email_idx"),  # a whole email: equality first
         ({"q": "{mobile}"}, "customer_mobile_idx"),  # a whole E.164 mobile: equality first
         ({"q": "{email_part}"}, "customer_email_trgm"),
-        ({"q": "김민"}, "customer_name_prefix"),  # 2 letters: the prefix index
-        ({"q": "황"}, "customer_name_prefix"),  # 1 letter
+        ({"q": "김민"}, "customer_name_start"),  # 2 letters: their index, newest first
+        ({"q": "황"}, "customer_name_start"),  # 1 letter
         ({"q": "James Park"}, "customer_name_trgm"),
         ({"q": "{mobile_last8}"}, "customer_mobile_trgm"),  # last digits of a mobile
         ({"q": "{mobile_national}"}, "customer_mobile_idx"),  # 010-…: whole, equality first
@@ -393,4 +393,7 @@ def test_issue_15_a_short_name_is_counted_along_the_prefix_index_and_stops_at_th
     assert response.context["cl"].result_list
     counts = [plan for sql, plan in plans if re.search(r"COUNT\(", sql)]
     assert counts and all("BitmapOr" not in plan for plan in counts), counts
-    assert any("customer_name_prefix" in plan for plan in counts), counts
+    assert any("customer_name_start" in plan for plan in counts), counts
+    if len(text) == 2:  # the page too: the two letters' matches come newest first
+        pages = [plan for sql, plan in plans if "ORDER BY" in sql and "LIMIT" in sql]
+        assert any("Index Scan Backward using customer_name_start" in p for p in pages), pages

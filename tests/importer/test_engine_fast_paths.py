@@ -294,3 +294,21 @@ def test_r2_21_an_import_leaves_fresh_statistics_for_its_tag_and_journal(
     )
     assert result["created"] == 400
     assert all(tuples >= 400 for tuples in believed().values()), believed()
+
+
+@pytest.mark.postgres
+def test_issue_15_an_import_merges_the_search_indexes_pending_entries(
+    keys: Channel, csv_file: MakeCsv
+) -> None:
+    """A big import leaves no entry waiting in the trigram indexes' pending lists, which every
+    search reads whole until VACUUM merges them (autovacuum may be behind or off)."""
+    from django.db import connection
+
+    head = ["email", "name", "unsubscribeEmail", "unsubscribeTexting"]
+    rows = [[f"p{i}@example.com", f"김민{i}", "false", "false"] for i in range(400)]
+    result = run_import(keys, csv_file([head, *rows]), "--kind", "lead", "--identity", "email")
+    assert result["created"] == 400
+    with connection.cursor() as cursor:
+        for index in ("customer_name_trgm", "customer_email_trgm"):
+            cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
+            assert cursor.fetchone()[0] == 0, f"{index} had pending pages left by the import"

@@ -79,6 +79,13 @@ def failures_add(job: ImportJob, rows: Sequence[MappedRow]) -> None:
         )
 
 
+def _taken_reason() -> str:
+    return gettext(
+        "a customer with this memberId was created by someone else while this import ran"
+        " (the Open API, a boot or a site builder): import this row again to update it"
+    )
+
+
 def target_id(target: Target) -> int:
     assert target.id is not None, "a target is written only after it has an id"
     return target.id
@@ -94,6 +101,10 @@ class ChunkWriter:
         # The chunk's import tags the 30-limit dropped, per customer ([tag id, added at]): the
         # journal keeps them so undo can put them back (R2.16).
         self.dropped: dict[int, list[list[Any]]] = {}
+        # Ids given (by the COPY writer, ahead of the write) to new customers it could not
+        # create, their memberId taken meanwhile: a later chunk that met one as pending finds
+        # it missing, and its rows fail for that reason, not as "deleted".
+        self.taken: set[int] = set()
 
     @property
     def consent_source(self) -> ConsentSource:
@@ -113,6 +124,7 @@ class ChunkWriter:
             self._begin()
             taken = self._create(result.new_targets, now)
             if taken:
+                self.taken.update(t.id for t in taken if t.id is not None)
                 self._fail_taken(result, taken)
             gone = self._update([t for t in result.targets if not t.new], now)
             if gone:
@@ -150,10 +162,7 @@ class ChunkWriter:
         """The rows of new customers whose memberId another writer took meanwhile fail with
         the reason; the member stays as that writer left it, and importing the row again
         updates it (the unique memberId decides who created it, R6.2)."""
-        reason = gettext(
-            "a customer with this memberId was created by someone else while this import ran"
-            " (the Open API, a boot or a site builder): import this row again to update it"
-        )
+        reason = _taken_reason()
         lost = {id(t) for t in taken}
         identities = {i for i, t in result.by_identity.items() if id(t) in lost}
         for identity in identities:
@@ -184,8 +193,13 @@ class ChunkWriter:
             if target.id not in gone:
                 kept.append(target)
                 continue
+            column, why = (
+                ("memberId", _taken_reason())
+                if target.id in self.taken
+                else (self.job.identity, reason)
+            )
             for row in target.rows or ():
-                row.errors.append((self.job.identity, reason))
+                row.errors.append((column, why))
                 result.failures.append(row)
         result.targets = kept
         result.failures.sort(key=lambda row: row.number)

@@ -257,3 +257,51 @@ def test_r2_25_a_member_created_by_the_api_mid_import_fails_its_row_not_the_chun
     assert sorted(entries.values_list("customer__member_id", "source")) == sorted(
         [("m2", "api")] * 2 + [(m, "import") for m in ("m1", "m3", "m4") for _ in range(2)]
     )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_r2_25_a_member_taken_mid_import_fails_its_later_rows_with_the_same_reason(
+    channel: Channel,
+    csv_file: MakeCsv,
+    after_apply: list[AfterApply],
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Pipelined: chunk 2 meets m1 again while chunk 1, which creates it, is not written yet,
+    and the Open API creates m1 in between. Chunk 1 cannot create it; chunk 2's row (an update
+    of the m1 chunk 1 was to create) fails with the same reason, not as "deleted"."""
+    settings.IMPORT_CHUNK_ROWS = 2
+    chunk_two_applied = threading.Event()
+
+    def api_then_release(chunk: int) -> None:
+        if chunk == 1:
+            api_user_upsert(
+                channel=channel, member_id="m1", unsubscribe_email=True, unsubscribe_texting=True
+            )
+        if chunk == 2:
+            chunk_two_applied.set()
+
+    after_apply.append(api_then_release)
+    written: list[int] = []
+    original = CopyWriter.write
+
+    def write(self: CopyWriter, result: ChunkResult, lease: Any) -> None:
+        written.append(result.last_row)
+        if len(written) == 1:
+            assert chunk_two_applied.wait(timeout=30), "chunk 2 was never applied"
+        original(self, result, lease)
+
+    monkeypatch.setattr(CopyWriter, "write", write)
+    head = ["memberId", "name", "unsubscribeEmail", "unsubscribeTexting"]
+    path = csv_file(
+        [head, ["m1", "a", "false", "false"], ["m2", "b", "false", "false"], ["m1", "c", "", ""]]
+    )
+    result = run_import(channel, path, "--kind", "member")
+
+    assert (result["status"], result["created"], result["failed"]) == ("succeeded", 1, 2)
+    job = ImportJob.objects.get(channel=channel)
+    failures = ImportFailure.objects.filter(job=job).order_by("row_number")
+    assert [(f.row_number, f.columns) for f in failures] == [(2, ["memberId"]), (4, ["memberId"])]
+    assert all("created by someone else while this import ran" in f.reasons[0] for f in failures)
+    assert _member(channel, "m1").unsubscribe_email is True  # as the API left it

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from crm import jobs
-from crm.db.statistics import analyze_changed
+from crm.db.statistics import analyze_changed, merge_gin_pending
 from crm.models import ActivityLog, Customer, CustomerImportTag, ImportTag
 from crm.selectors import profile_keys_by_name
 from crm.services.activity import activity_record
@@ -169,7 +169,11 @@ def _refresh_statistics(job: ImportJob) -> None:
     tables = {Customer._meta.db_table: touched, ImportJournal._meta.db_table: touched}
     if job.tag:
         tables[CustomerImportTag._meta.db_table] = touched
-    analyze_changed(tables)
+    analyzed = analyze_changed(tables)
+    if touched and Customer._meta.db_table not in analyzed:
+        # Below ANALYZE's threshold the search indexes' pending entries are merged all the same:
+        # every search reads them whole (crm.db.statistics.merge_gin_pending).
+        merge_gin_pending(Customer._meta.db_table)
 
 
 @contextmanager

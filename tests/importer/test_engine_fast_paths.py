@@ -300,10 +300,13 @@ def test_r2_21_an_import_leaves_fresh_statistics_for_its_tag_and_journal(
 def test_issue_15_an_import_merges_the_search_indexes_pending_entries(
     keys: Channel, csv_file: MakeCsv
 ) -> None:
-    """A big import leaves no entry waiting in the trigram indexes' pending lists, which every
-    search reads whole until VACUUM merges them (autovacuum may be behind or off)."""
+    """An import leaves no entry waiting in the trigram indexes' pending lists, which every
+    search reads whole until VACUUM merges them (autovacuum may be behind or off), even one too
+    small against its table for ANALYZE."""
     from django.db import connection
 
+    with connection.cursor() as cursor:  # a table far larger than this import: no ANALYZE
+        cursor.execute("UPDATE pg_class SET reltuples = 10000000 WHERE relname = 'crm_customer'")
     head = ["email", "name", "unsubscribeEmail", "unsubscribeTexting"]
     rows = [[f"p{i}@example.com", f"김민{i}", "false", "false"] for i in range(400)]
     result = run_import(keys, csv_file([head, *rows]), "--kind", "lead", "--identity", "email")

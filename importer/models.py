@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import LeasedJob
+from crm.models import JobStatus, LeasedJob
 
 
 class ImportKind(models.TextChoices):
@@ -238,12 +238,7 @@ class RowEdit(models.Model):
         return f"edited row {self.row_number} of import {self.job_id}"
 
 
-class FixStatus(models.TextChoices):
-    QUEUED = "queued", _("Queued")
-    RUNNING = "running", _("Running")
-    SUCCEEDED = "succeeded", _("Succeeded")
-    FAILED = "failed", _("Failed")
-    CANCELLED = "cancelled", _("Cancelled")
+FixStatus = JobStatus  # a column fix's states are a deletion's
 
 
 class ColumnFixJob(LeasedJob):

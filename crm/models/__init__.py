@@ -24,7 +24,7 @@ from crm.models.customers import (
 )
 from crm.models.deletion import DeletionJob
 from crm.models.inbox import InboxMessage
-from crm.models.jobs import LeasedJob
+from crm.models.jobs import JobStatus, LeasedJob
 from crm.models.managers import ManagerSettings
 from crm.models.mu import MuDelta
 from crm.models.profile_keys import BUILTIN_KEYS, ProfileKey, ProfileKeyType
@@ -55,6 +55,7 @@ __all__ = [
     "ImportTag",
     "InboxMessage",
     "InfoRequest",
+    "JobStatus",
     "LeasedJob",
     "ManagerSettings",
     "Membership",

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from crm.models.jobs import LeasedJob
+from crm.models.jobs import JobStatus, LeasedJob
 
 
 class DeletionJob(LeasedJob):
@@ -18,12 +18,7 @@ class DeletionJob(LeasedJob):
     running it again (STYLE rule 5).
     """
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        RUNNING = "running", _("Running")
-        SUCCEEDED = "succeeded", _("Succeeded")
-        FAILED = "failed", _("Failed")
-        CANCELLED = "cancelled", _("Cancelled")
+    Status = JobStatus
 
     channel = models.ForeignKey(
         "crm.Channel", on_delete=models.CASCADE, related_name="+", verbose_name=_("channel")

@@ -6,6 +6,17 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class JobStatus(models.TextChoices):
+    """The states of a job that is queued, run by a worker and ends one of three ways: a
+    deletion's and a column fix's (an import and a pull have states of their own)."""
+
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
 class LeasedJob(models.Model):
     """A job a worker holds by a lease: imports, deletions, builder pulls (and undo).
 

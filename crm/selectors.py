@@ -218,9 +218,11 @@ def contacts_count(
         while counted <= bound:  # each batch asks for as many ids as matches are missing
             wanted = bound + 1 - counted
             slices = driver_slices(driver, newest_first=True, beyond=beyond, batch=wanted)
-            ids, batch = next(slices, ([], driver.none()))
+            ids, batch = next(slices, ([], None))
+            if batch is None:  # the driver has no more ids
+                break
             # The batch's ids are read twice (here and in the count): a few hundred µs.
-            counted += _among_batch(queryset, batch).count() if ids else 0
+            counted += _among_batch(queryset, batch).count()
             if len(ids) < wanted:
                 break
             beyond = ids[-1]

@@ -10,7 +10,6 @@ whole import-tag link table for each chunk (issue 15).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from django.db import connection
 
@@ -43,29 +42,26 @@ def analyze_changed(changed: Mapping[str, int]) -> list[str]:
             if max(modified, rows) < _BASE_ROWS + _SCALE * max(tuples, 0):
                 continue
             cursor.execute(f'ANALYZE "{table}"')
-            merge_gin_pending(table, cursor)
+            merge_gin_pending(table)
             done.append(table)
     return done
 
 
-def merge_gin_pending(table: str, cursor: Any = None) -> None:
+def merge_gin_pending(table: str) -> None:
     """Merge the pending lists of ``table``'s GIN indexes into their trees, as autovacuum's
     VACUUM would. A GIN index takes new entries into an unsorted pending list (up to
     gin_pending_list_limit, 4 MB) that every search reads whole: after a big import the
     customer table's trigram indexes kept ~500 pending pages each, a fifth of what a search for
     an email fragment read at 10,000,000 customers (issue 15). The merge is bounded by that
     limit: well under a second."""
-    if cursor is None:
-        if connection.vendor != "postgresql":
-            return
-        with connection.cursor() as own:
-            merge_gin_pending(table, own)
+    if connection.vendor != "postgresql":
         return
-    cursor.execute(
-        "SELECT i.indexrelid::regclass::text FROM pg_index i JOIN pg_class c"
-        " ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam"
-        " WHERE i.indrelid = %s::regclass AND a.amname = 'gin'",
-        [table],
-    )
-    for (index,) in cursor.fetchall():
-        cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.indexrelid::regclass::text FROM pg_index i JOIN pg_class c"
+            " ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam"
+            " WHERE i.indrelid = %s::regclass AND a.amname = 'gin'",
+            [table],
+        )
+        for (index,) in cursor.fetchall():
+            cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])

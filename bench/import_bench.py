@@ -205,6 +205,38 @@ def autovacuum() -> None:
             cursor.execute("VACUUM ANALYZE")
 
 
+def statements_reset() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        cursor.execute("SELECT pg_stat_statements_reset()")
+
+
+def statements_print(limit: int) -> None:
+    """The pass's costliest statements in this database: server time, calls, rows, text."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT total_exec_time, calls, rows, regexp_replace(query, '\\s+', ' ', 'g')"
+            " FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database"
+            " WHERE datname = current_database()) ORDER BY total_exec_time DESC LIMIT %s",
+            [limit],
+        )
+        for ms, calls, rows, query in cursor.fetchall():
+            print(f"    {ms / 1000:7.2f}s {calls:7,} calls {rows:9,} rows  {query[:110]}")
+
+
+def table_scans() -> dict[str, tuple[int, int]]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT relname, seq_scan, seq_tup_read FROM pg_stat_user_tables")
+        return {table: (count, rows) for table, count, rows in cursor.fetchall()}
+
+
 def busy_cpu() -> float:
     """CPU seconds the whole machine has spent busy (all cores), from /proc/stat."""
     with open("/proc/stat") as stat:
@@ -222,6 +254,14 @@ def main() -> None:
         metavar="NAME",
         help="drop and re-create database NAME on DATABASE_URL's server and measure there"
         " (repeatable figures: no tables and indexes grown by earlier runs)",
+    )
+    parser.add_argument(
+        "--statements",
+        type=int,
+        default=0,
+        metavar="N",
+        help="after each pass of ours, print its N costliest statements (PostgreSQL with"
+        " pg_stat_statements in shared_preload_libraries)",
     )
     parser.add_argument(
         "--iie-timeout",
@@ -278,6 +318,9 @@ def main() -> None:
     results: dict[str, tuple[float, int]] = {}
     for label, file in (("new", path), ("update", path), ("consent", flipped)):
         autovacuum()
+        if args.statements:
+            statements_reset()
+            scans = table_scans()
         busy = busy_cpu()
         measured = run_child(cmd(file))
         assert measured is not None
@@ -292,6 +335,16 @@ def main() -> None:
             f"ours  {label:6}: {args.rows / seconds:10,.0f} rows/s  {seconds:7.1f}s"
             f"  peak RSS {rss} MB  CPU {cpu:.1f}s (rest of the machine: {others:.1f}s)"
         )
+        if args.statements:
+            statements_print(args.statements)
+            time.sleep(1)  # the backends' statistics reach the shared counters within a second
+            for table, (count, rows) in table_scans().items():
+                before = scans.get(table, (0, 0))
+                if rows > before[1]:
+                    print(
+                        f"    sequential scans of {table}: {count - before[0]:,}"
+                        f" reading {rows - before[1]:,} rows"
+                    )
 
     if not args.skip_iie:
         theirs = fresh_channel("iie")

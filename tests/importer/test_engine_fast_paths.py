@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 from crm.models import Channel, Customer
 from crm.selectors import profile_keys_by_name
 from importer.mapping import RowMapper, _Converter, build_plan
-from importer.models import ImportFailure, ImportJournal
+from importer.models import ImportFailure, ImportJob, ImportJournal
 from importer.reading import Row
 from tests.importer.conftest import run_import
 
@@ -315,3 +316,87 @@ def test_issue_15_an_import_merges_the_search_indexes_pending_entries(
         for index in ("customer_name_trgm", "customer_email_trgm"):
             cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
             assert cursor.fetchone()[0] == 0, f"{index} had pending pages left by the import"
+
+
+def _scans(plan: dict[str, Any]) -> list[tuple[str, str]]:
+    """(node type, table) of every scan of a table in an EXPLAIN (FORMAT JSON) plan."""
+    found = [(plan["Node Type"], plan["Relation Name"])] if "Relation Name" in plan else []
+    for child in plan.get("Plans", []):
+        found += _scans(child)
+    return found
+
+
+def _explain(sql: str, params: list[object]) -> list[tuple[str, str]]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return _scans(plan[0]["Plan"])
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("column", ["email", "mobile_number", "member_id"])
+def test_r2_17_identity_look_ups_probe_the_index_value_by_value(
+    channel: Channel, column: str
+) -> None:
+    """Issue 15 ("no change may slow imports"): a chunk's look-up of its identity values reads
+    the (channel, identity) index once per value. Written as ``= ANY(values)`` the planner read
+    the whole channel instead whenever a chunk's values were a few per cent of it, fresh
+    statistics or not (a parallel sequential scan per chunk: quadratic imports)."""
+    from django.db import connection
+
+    from importer.resolve import CANDIDATES_SQL, text_array
+
+    Customer.objects.bulk_create(
+        Customer(
+            channel=channel,
+            email=f"c{i}@example.com",
+            mobile_number=f"+8210{i:08}",
+            member_id=f"m{i}",
+            verified=True,
+        )
+        for i in range(3000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE crm_customer")
+    wanted = [getattr(c, column) for c in Customer.objects.filter(channel=channel)[:2000]]
+
+    scans = _explain(CANDIDATES_SQL.format(column=column), [text_array(wanted), channel.pk])
+
+    customer_scans = [node for node, table in scans if table == "crm_customer"]
+    assert customer_scans and all(node == "Index Scan" for node in customer_scans), scans
+
+
+@pytest.mark.postgres
+def test_r2_16_a_running_jobs_journal_is_probed_customer_by_customer(
+    keys: Channel, csv_file: MakeCsv
+) -> None:
+    """Issue 15: which customers a running import journaled already is asked of the (job,
+    customer) index per customer, even when the statistics predate the job's entries (as they
+    do while it runs): not a read of all the job's entries per chunk."""
+    from django.db import connection
+
+    from importer.writers.pg_copy import JOURNALED_SQL
+
+    run_import(
+        keys,
+        csv_file([["email"], ["a@example.com"]]),
+        *("--kind", "lead", "--identity", "email"),
+    )
+    job = ImportJob.objects.get()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE importer_importjournal")  # before the job's many entries
+    customers = Customer.objects.bulk_create(
+        Customer(channel=keys, email=f"c{i}@example.com") for i in range(3000)
+    )
+    ImportJournal.objects.bulk_create(
+        ImportJournal(channel=keys, job=job, customer_id=c.pk, created=True) for c in customers
+    )
+    ids = "{" + ",".join(str(c.pk) for c in customers[:2000]) + "}"
+
+    scans = _explain(JOURNALED_SQL, [ids, job.pk])
+
+    journal_scans = [node for node, table in scans if table == "importer_importjournal"]
+    assert journal_scans and all(node.startswith("Index") for node in journal_scans), scans

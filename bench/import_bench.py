@@ -256,6 +256,11 @@ def main() -> None:
         " (repeatable figures: no tables and indexes grown by earlier runs)",
     )
     parser.add_argument(
+        "--passes",
+        default="new,update,consent",
+        help="which of our passes to run, in order (comma-separated; update and consent need new)",
+    )
+    parser.add_argument(
         "--statements",
         type=int,
         default=0,
@@ -316,7 +321,8 @@ def main() -> None:
         ]
 
     results: dict[str, tuple[float, int]] = {}
-    for label, file in (("new", path), ("update", path), ("consent", flipped)):
+    passes = (("new", path), ("update", path), ("consent", flipped))
+    for label, file in (p for p in passes if p[0] in args.passes.split(",")):
         autovacuum()
         if args.statements:
             statements_reset()

@@ -98,7 +98,13 @@ class Customer(models.Model):
                 condition=models.Q(blocked=False),
             ),
             models.Index(fields=["channel", "created_at"], name="customer_created_idx"),
-            models.Index(fields=["channel", "last_seen_at"], name="customer_last_seen_idx"),
+            # Only customers ever seen (crm 0022): the last-seen filters are ranges, which
+            # imply a value, and an imported customer (never seen) costs the index nothing.
+            models.Index(
+                fields=["channel", "last_seen_at"],
+                name="customer_seen_idx",
+                condition=models.Q(last_seen_at__isnull=False),
+            ),
             # The blocked customers page.
             models.Index(
                 fields=["channel", "-blocked_at"],

@@ -248,3 +248,41 @@ def test_r1_4_search_uses_indexes_not_a_sequential_scan(
             if "_trgm" in plan:
                 condition = _TRGM_CONDITION.search(plan)
                 assert condition and "channel_id" not in condition[1], f"{query!r}:\n{plan}"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("bound", ["lastSeenFrom", "lastSeenTo"])
+def test_r1_4_last_seen_filters_read_the_index_of_customers_ever_seen(
+    channel: Channel, bound: str
+) -> None:
+    """Issue 15 (crm 0022): the last-seen index holds only customers ever seen, since customers
+    an import creates were never seen and cost it nothing; both bounds are ranges, which imply a
+    value, so they are still served by it. Seen and never-seen customers are told apart."""
+    now = timezone.now()
+    Customer.objects.bulk_create(
+        Customer(
+            channel=channel,
+            name=f"c{i}",
+            last_seen_at=now - dt.timedelta(days=i % 400) if i % 50 == 0 else None,
+        )
+        for i in range(5000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE crm_customer")
+    day = (now - dt.timedelta(days=10)).date()
+    filterset = CustomerFilter(
+        {bound: day.isoformat()}, queryset=contacts(channel), channel=channel
+    )
+
+    plans = _plans(filterset)
+
+    assert any("customer_seen_idx" in plan for plan in plans), plans
+    expected = Customer.objects.filter(
+        channel=channel,
+        **(
+            {"last_seen_at__date__gte": day}
+            if bound == "lastSeenFrom"
+            else {"last_seen_at__date__lte": day}
+        ),
+    ).count()
+    assert filterset.qs.count() == expected > 0

@@ -34,6 +34,7 @@ from crm import jobs
 from crm.models import ActivityLog, Chat, Customer, CustomerImportTag, ImportTag
 from crm.services.activity import activity_record
 from crm.services.consent import CONSENT_FIELDS, ConsentSource, consent_record_many
+from crm.services.customers import customers_hold
 from crm.services.deletion import purge_customers
 from crm.types import Actor, manager_or_none
 from importer.jobs import IMPORTS, active_import, enqueue
@@ -416,7 +417,12 @@ def _undo_chunk(
                 added_at__gte=original.started_at,
                 added_at__lte=original.finished_at,
             ).delete()
-        CustomerImportTag.objects.bulk_create(plan.add_tags, ignore_conflicts=True)
+        if plan.add_tags:
+            # The links are not checked by the database: a customer deleted meanwhile gets none.
+            present = customers_hold([t.customer_id for t in plan.add_tags])
+            CustomerImportTag.objects.bulk_create(
+                [t for t in plan.add_tags if t.customer_id in present], ignore_conflicts=True
+            )
         room = KEPT_SAMPLES - len(samples)
         samples.extend(k.as_json() for k in plan.kept[: max(room, 0)])
         jobs.fence(

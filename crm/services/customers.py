@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext
 
+from crm.db import ID_ARRAY
 from crm.models import ActivityLog, Channel, Customer, ProfileKey
 from crm.models.profile_keys import BUILTIN_FIELDS
 from crm.selectors import customer_profile, profile_keys_by_name
@@ -209,3 +210,25 @@ def customer_update(
         detail={"keys": changed},
     )
     return changed
+
+
+def customers_hold(ids: Sequence[int]) -> set[int]:
+    """Lock these customers until the transaction ends and return those still there.
+
+    A writer that links rows to customers it neither created nor updates calls this before
+    writing the links, or after them and then takes back the links of those not returned: the
+    links' tables are not checked by the database (issue 15). A deletion waits for the lock
+    (``FOR KEY SHARE``; an update does not) and deletes the links after the customers; one that
+    came first is waited for, or seen done.
+    On SQLite (one writer at a time) the read is the check."""
+    if not ids:
+        return set()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id FROM {Customer._meta.db_table} WHERE id = ANY({ID_ARRAY})"
+                " FOR KEY SHARE",
+                [list(ids)],
+            )
+            return {i for (i,) in cursor.fetchall()}
+    return set(Customer.objects.filter(pk__in=ids).values_list("pk", flat=True))

@@ -138,55 +138,70 @@ def _purge_pg(channel_id: int, ids: list[int]) -> int:
     compared every row with each of the chunk's ids in turn; the span lets the ``(channel,
     customer)`` indexes be read over the chunk's range only (issue 15).
 
-    Rows the database checks (the import-tag link) go before the customers, as the check may be
-    immediate; then the customers, so a writer holding one of them is waited for and the
-    statements after see what it wrote; then the unchecked rows. Tables with no row of the
-    channel in the span (one look-up each, all in one query) get no statement: sending and
-    hashing a chunk's array costs ~10 ms even against an empty table."""
+    Rows the database checks (none since crm 0023) would go before the customers, as the check
+    may be immediate; then the customers, so a writer holding one of them is waited for; then
+    the unchecked rows (every table today), looked for only now, so what that writer wrote is
+    seen (looked for first, an import tag written meanwhile outlived its customer). Tables with
+    no row of the channel in the span (one look-up each, all in one query) get no statement:
+    sending and hashing a chunk's array costs ~10 ms even against an empty table."""
     relations = _relations()
     content_type = ContentType.objects.get_for_model(Customer)
     grants = [get_user_obj_perms_model(), get_group_obj_perms_model()]
+    checked = [r for r in relations if getattr(r.field, "db_constraint", True)]
+    unchecked = [r for r in relations if r not in checked]
     with connection.cursor() as cursor:
-        probes, probe_params = [], []
-        for rel in relations:
-            model = cast(type[models.Model], rel.related_model)
-            column = f'"{rel.field.column}"'
-            scope = f"channel_id = {int(channel_id)} AND " if _has_channel(model) else ""
-            probes.append(
-                f'EXISTS (SELECT 1 FROM "{model._meta.db_table}"'
-                f" WHERE {scope}{column} BETWEEN %s AND %s)"
-            )
-            probe_params += [ids[0], ids[-1]]
-        for perms in grants:
-            probes.append(
-                f'EXISTS (SELECT 1 FROM "{perms._meta.db_table}" WHERE content_type_id = %s)'
-            )
-            probe_params.append(content_type.pk)
-        cursor.execute("SELECT " + ", ".join(probes), probe_params)
-        present = list(cast(tuple[bool, ...], cursor.fetchone()))
-        found = [rel for rel, there in zip(relations, present, strict=False) if there]
-        checked = {rel for rel in found if getattr(rel.field, "db_constraint", True)}
-        for rel in found:
-            if rel in checked:
-                _purge_relation(cursor, rel, channel_id, ids)
+        for rel in _present(cursor, checked, [], channel_id, ids, content_type.pk)[0]:
+            _purge_relation(cursor, rel, channel_id, ids)
         where, params = among("id", ids)
         cursor.execute(
             f'DELETE FROM "{Customer._meta.db_table}" WHERE channel_id = %s AND {where}',
             [channel_id, *params],
         )
         deleted = int(cursor.rowcount)
+        # Looked for after the customers: what a writer holding one wrote is seen now.
+        found, granted = _present(cursor, unchecked, grants, channel_id, ids, content_type.pk)
         for rel in found:
-            if rel not in checked:
-                _purge_relation(cursor, rel, channel_id, ids)
-        keys = [str(i) for i in ids]
-        for perms, there in zip(grants, present[len(relations) :], strict=True):
-            if there:
-                cursor.execute(
-                    f'DELETE FROM "{perms._meta.db_table}" WHERE content_type_id = %s'
-                    " AND object_pk = ANY(%s::text[])",
-                    [content_type.pk, keys],
-                )
+            _purge_relation(cursor, rel, channel_id, ids)
+        for perms in granted:
+            cursor.execute(
+                f'DELETE FROM "{perms._meta.db_table}" WHERE content_type_id = %s'
+                " AND object_pk = ANY(%s::text[])",
+                [content_type.pk, [str(i) for i in ids]],
+            )
         return deleted
+
+
+def _present(
+    cursor: Any,
+    relations: list[ForeignObjectRel],
+    grants: list[type[models.Model]],
+    channel_id: int,
+    ids: list[int],
+    content_type_id: int,
+) -> tuple[list[ForeignObjectRel], list[type[models.Model]]]:
+    """The relations with a row of the channel in the ids' span, and the grant tables with a
+    grant on any customer: one query, one ``EXISTS`` each."""
+    probes: list[str] = []
+    params: list[Any] = []
+    for rel in relations:
+        model = cast(type[models.Model], rel.related_model)
+        scope = f"channel_id = {int(channel_id)} AND " if _has_channel(model) else ""
+        probes.append(
+            f'EXISTS (SELECT 1 FROM "{model._meta.db_table}"'
+            f' WHERE {scope}"{rel.field.column}" BETWEEN %s AND %s)'
+        )
+        params += [ids[0], ids[-1]]
+    for perms in grants:
+        probes.append(f'EXISTS (SELECT 1 FROM "{perms._meta.db_table}" WHERE content_type_id = %s)')
+        params.append(content_type_id)
+    if not probes:
+        return [], []
+    cursor.execute("SELECT " + ", ".join(probes), params)
+    there = cast(tuple[bool, ...], cursor.fetchone())
+    return (
+        [rel for rel, yes in zip(relations, there[: len(relations)], strict=True) if yes],
+        [perms for perms, yes in zip(grants, there[len(relations) :], strict=True) if yes],
+    )
 
 
 def _purge_relation(cursor: Any, rel: ForeignObjectRel, channel_id: int, ids: list[int]) -> None:

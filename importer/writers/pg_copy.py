@@ -9,7 +9,6 @@ both); only the statements differ.
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from crm import jobs
 from crm.models import ConsentChange, Customer, CustomerImportTag
 from crm.models.profile_keys import BUILTIN_FIELDS
 from crm.services.consent import CONSENT_FIELDS, CONSENT_KEYS, consent_insert_sql, consent_params
+from crm.services.customers import customers_hold
 from importer.apply import ChunkResult
 from importer.mapping import MappedRow
 from importer.models import ImportFailure, ImportJournal
@@ -194,23 +194,6 @@ def _table(model: type[Any]) -> str:
     return str(model._meta.db_table)
 
 
-@functools.cache
-def _tag_customer_fk_name(database: str) -> str:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT conname FROM pg_constraint WHERE contype = 'f'"
-            " AND conrelid = %s::regclass AND confrelid = %s::regclass",
-            [_table(CustomerImportTag), _table(Customer)],
-        )
-        (name,) = cursor.fetchone()
-    return connection.ops.quote_name(name)
-
-
-def _tag_customer_fk() -> str:
-    """The (quoted) name of the foreign key from an import tag link to its customer."""
-    return _tag_customer_fk_name(connection.settings_dict["NAME"])
-
-
 def assign_ids(targets: Sequence[Target]) -> None:
     """Give new customers their ids from crm_customer's own sequence, before they are written,
     so a later chunk can refer to them while this one is still being written."""
@@ -249,9 +232,6 @@ class CopyWriter(ChunkWriter):
         # same transaction, so a chunk lost to a database crash is simply redone on resume.
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            # The import tag's foreign key to its customer is checked at each insert, not at
-            # the commit (Django makes it deferred): _hold learns there which customers are gone.
-            cursor.execute(f"SET CONSTRAINTS {_tag_customer_fk()} IMMEDIATE")
 
     def prepare(self, result: ChunkResult) -> None:
         """Build the chunk's COPY text ahead of its transaction. In the write pipeline the main
@@ -371,25 +351,24 @@ class CopyWriter(ChunkWriter):
         """Hold customers the chunk does not change until the commit (their import tag and
         journal are written); returns those already gone.
 
-        With an import tag, tagging them is the check: a customer that is gone fails the tag's
-        insert (its foreign key; one that had the tag already lost it with the customer), which
-        is then redone for the others, so a re-import pays nothing for the check. (A customer
-        deleted after the insert, before the commit, was deleted after the import's write.)"""
+        With an import tag only those that gained it are held, right after the insert: a
+        customer that had it already is left as it is (a re-import pays nothing), and the link
+        of one found gone is taken back. (The link has no foreign key to check this, issue 15:
+        a purge that deletes the customer before the lock is waited for, or is seen done; one
+        that comes after it waits for the commit, and deletes the links after the customers.)"""
         if self.import_tag is not None:
-            try:
-                with transaction.atomic():
-                    self._gained += self._tag_existing(cursor, ids, now)
-                return set()
-            except IntegrityError:
-                pass  # a customer is gone: find which, below
-        cursor.execute(
-            f"SELECT id FROM {_table(Customer)} WHERE id = ANY(%s::bigint[]) FOR KEY SHARE",
-            [_bigint_array(ids)],
-        )
-        present = [i for (i,) in cursor.fetchall()]
+            ids = self._tag_existing(cursor, ids, now)
+        present = customers_hold(ids)
+        gone = set(ids).difference(present)
         if self.import_tag is not None:
-            self._gained += self._tag_existing(cursor, present, now)
-        return set(ids).difference(present)
+            if gone:
+                cursor.execute(
+                    f"DELETE FROM {_table(CustomerImportTag)} WHERE customer_id = ANY(%s::bigint[])"
+                    " AND import_tag_id = %s AND channel_id = %s",
+                    [_bigint_array(gone), self.import_tag.pk, self.channel.pk],
+                )
+            self._gained += [i for i in ids if i in present]
+        return gone
 
     def _apply_deltas(self, cursor: Any, now: datetime) -> list[int]:
         """Each changed customer's changes on its row as it is now, in one ``UPDATE … FROM`` a

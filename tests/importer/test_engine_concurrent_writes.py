@@ -9,11 +9,13 @@ in the main thread), before the chunk is written: with the COPY writer in the wr
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connections
 
 from crm.models import ActivityLog, Channel, ConsentChange, Customer, CustomerImportTag
 from crm.services.api_users import api_user_upsert
@@ -110,8 +112,8 @@ def test_r2_25_customers_gone_between_look_up_and_write_fail_their_rows(
     channel: Channel, writer: str, csv_file: MakeCsv, after_apply: list[AfterApply], tag: str
 ) -> None:
     """A lead deleted, and one unified into a member, after the chunk looked them up: their
-    rows fail with a reason naming what happened; the rest of the chunk is written. (The COPY
-    writer finds a customer gone by its import tag's insert, or without a tag by a look-up.)"""
+    rows fail with a reason naming what happened; the rest of the chunk is written, and no
+    import tag is left on a customer that is gone."""
     gone = lead_add(channel=channel, email="gone@example.com", name="Gone").customer
     moved = lead_add(channel=channel, email="moved@example.com", name="Moved").customer
     kept = lead_add(channel=channel, email="kept@example.com", name="Kept").customer
@@ -160,6 +162,7 @@ def test_r2_25_customers_gone_between_look_up_and_write_fail_their_rows(
     assert sorted(tagged.values_list("customer__email", flat=True)) == (
         ["kept@example.com", "new@example.com"] if tag else []
     )
+    assert _orphan_links() == []
 
 
 @pytest.mark.postgres
@@ -305,3 +308,125 @@ def test_r2_25_a_member_taken_mid_import_fails_its_later_rows_with_the_same_reas
     assert [(f.row_number, f.columns) for f in failures] == [(2, ["memberId"]), (4, ["memberId"])]
     assert all("created by someone else while this import ran" in f.reasons[0] for f in failures)
     assert _member(channel, "m1").unsubscribe_email is True  # as the API left it
+
+
+def _in_thread(work: Callable[[], object]) -> tuple[threading.Thread, list[object]]:
+    """Run ``work`` on its own thread (its own connection, its own transactions); the list
+    gets what it returned or raised."""
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(work())
+        except Exception as error:
+            outcome.append(error)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+def _orphan_links() -> list[int]:
+    """Import-tag links whose customer is gone (the table has no foreign key, issue 15)."""
+    return list(
+        CustomerImportTag.objects.exclude(
+            customer_id__in=Customer.objects.values("id")
+        ).values_list("customer_id", flat=True)
+    )
+
+
+def _tagged_import(channel: Channel, csv_file: MakeCsv) -> dict[str, Any]:
+    head = ["email", "name", "unsubscribeEmail", "unsubscribeTexting"]
+    path = csv_file(
+        [head, ["gone@example.com", "Gone", "", ""], ["kept@example.com", "Kept", "", ""]]
+    )
+    return run_import(channel, path, "--kind", "lead", "--identity", "email", "--tag", "spring")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_r2_25_a_deletion_done_between_the_tag_and_the_hold_leaves_no_link_behind(
+    channel: Channel, csv_file: MakeCsv, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15 (the link is not checked by the database): a manager deletes a customer after
+    the import's chunk tagged it and before the chunk holds it. The deletion does not wait for
+    the import; the import finds the customer gone, fails its row and takes its tag back."""
+    settings.IMPORT_USE_COPY = True
+    gone = lead_add(channel=channel, email="gone@example.com", name="Gone").customer
+    lead_add(channel=channel, email="kept@example.com", name="Kept")
+    original = CopyWriter._tag_existing
+    deletions: list[list[object]] = []
+
+    def tag_existing(self: CopyWriter, cursor: Any, ids: list[int], now: Any) -> list[int]:
+        gained = original(self, cursor, ids, now)
+        if gone.pk in gained and not deletions:
+            thread, outcome = _in_thread(
+                lambda: customer_delete(channel=channel, customer=gone, by=None)
+            )
+            deletions.append(outcome)
+            thread.join(timeout=30)
+            assert not thread.is_alive(), "the deletion waited for the import"
+        return gained
+
+    monkeypatch.setattr(CopyWriter, "_tag_existing", tag_existing)
+    result = _tagged_import(channel, csv_file)
+
+    assert deletions and not any(isinstance(o, Exception) for o in deletions[0])
+    assert (result["status"], result["updated"], result["failed"]) == ("succeeded", 1, 1)
+    failure = ImportFailure.objects.get(job__channel=channel)
+    assert (failure.row_number, failure.columns) == (2, ["email"])
+    assert "deleted, or unified into another customer" in failure.reasons[0]
+    assert not Customer.objects.filter(pk=gone.pk).exists()
+    assert _orphan_links() == []
+    assert list(CustomerImportTag.objects.values_list("customer__email", flat=True)) == [
+        "kept@example.com"
+    ]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_r2_25_a_deletion_started_after_the_hold_waits_and_removes_the_new_link(
+    channel: Channel, csv_file: MakeCsv, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15: a manager deletes a customer the import's chunk has tagged and holds. The
+    deletion waits for the chunk's commit, then deletes the customer and the link the import
+    wrote: no link outlives its customer."""
+    settings.IMPORT_USE_COPY = True
+    gone = lead_add(channel=channel, email="gone@example.com", name="Gone").customer
+    lead_add(channel=channel, email="kept@example.com", name="Kept")
+    original = CopyWriter._hold
+    deletions: list[tuple[threading.Thread, list[object]]] = []
+
+    def hold(self: CopyWriter, cursor: Any, ids: list[int], now: Any) -> set[int]:
+        gone_ids = original(self, cursor, ids, now)
+        if gone.pk in ids and not deletions:
+            deletions.append(
+                _in_thread(lambda: customer_delete(channel=channel, customer=gone, by=None))
+            )
+            for _ in range(300):  # until the deletion waits for this transaction
+                cursor.execute("SELECT pg_stat_clear_snapshot()")
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))"
+                )
+                if cursor.fetchone()[0]:
+                    break
+                time.sleep(0.1)
+            else:
+                pytest.fail("the deletion never waited for the import")
+        return gone_ids
+
+    monkeypatch.setattr(CopyWriter, "_hold", hold)
+    result = _tagged_import(channel, csv_file)
+    thread, outcome = deletions[0]
+    thread.join(timeout=30)
+
+    assert not thread.is_alive() and not any(isinstance(o, Exception) for o in outcome)
+    assert (result["status"], result["updated"], result["failed"]) == ("succeeded", 2, 0)
+    assert not Customer.objects.filter(pk=gone.pk).exists()
+    assert _orphan_links() == []
+    assert list(CustomerImportTag.objects.values_list("customer__email", flat=True)) == [
+        "kept@example.com"
+    ]

@@ -92,10 +92,7 @@ def _run(job: ImportJob, lease: jobs.Lease, held: jobs.Held, progress: Progress 
         merger = Merger(plan, empty_policy=job.empty_policy)
         writer = writer_for(job, channel, tag)
         start_after = job.position
-        chunks = mapper.map_rows(
-            (row for row in _stoppable(table.rows(), held) if row.number > start_after),
-            chunk_size(),
-        )
+        chunks = mapper.map_rows(_after(table.rows(), start_after, held), chunk_size())
         statistics = _Statistics(channel.pk)
         with _few_collections():
             _chunks_through(job, lease, held, writer, merger, chunks, statistics, progress)
@@ -139,6 +136,17 @@ def _stoppable(rows: Iterator[Row], held: jobs.Held, every: int = 5000) -> Itera
         if not number % every:
             held.checkpoint()
         yield row
+
+
+def _after(rows: Iterator[Row], start_after: int, held: jobs.Held) -> Iterator[Row]:
+    """The rows after ``start_after`` (a resumed import's position); skipping the rows before
+    them can stop like the first pass, and the rows themselves stop at each chunk."""
+    rows = iter(rows)
+    for row in _stoppable(rows, held):
+        if row.number > start_after:
+            yield row
+            break
+    yield from rows
 
 
 class _Statistics:

@@ -254,21 +254,17 @@ class _Converter:
         self.hits = 0
         self.misses = 0
 
-    def one(self, raw: object) -> object:
-        """A cell's JSON-ready value, or EMPTY; raises InvalidValue."""
-        return parse_cell(self.parse, self.type, raw)
-
     def column(self, raws: Sequence[object]) -> tuple[list[object], dict[int, str]]:
         """Every cell's value (EMPTY for an empty cell) and, by position, why a cell failed."""
         failed: dict[int, str] = {}
-        one = self.one
+        parse, type_ = self.parse, self.type
         cache = self.cache
         if cache is None:
             out: list[object] = []
             append = out.append
             for i, raw in enumerate(raws):
                 try:
-                    append(one(raw))
+                    append(parse_cell(parse, type_, raw))
                 except InvalidValue as exc:
                     append(None)
                     failed[i] = exc.reason
@@ -286,7 +282,7 @@ class _Converter:
                 continue
             misses += 1
             try:
-                out[i] = value = one(raw)
+                out[i] = value = parse_cell(parse, type_, raw)
             except InvalidValue as exc:
                 out[i] = None
                 failed[i] = exc.reason

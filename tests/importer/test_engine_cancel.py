@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
 
+from crm import jobs
 from crm.models import Channel, Customer, InboxMessage
-from importer.engine import run_import
+from importer.engine import _after, run_import
 from importer.models import ImportJob
+from importer.reading.table import Row
 from importer.services import import_cancel, import_configure, import_create, import_start
 from tests.importer.conftest import write_csv
 from tests.importer.wizard_support import client_for, url
@@ -127,3 +130,32 @@ def test_r2_24_a_worker_asked_to_stop_while_counting_hands_the_import_back(
     assert not Customer.objects.filter(channel=channel).exists()
     monkeypatch.setattr(CsvTable, "rows", original)
     assert run_import(job.pk).status == "succeeded"  # the next worker imports it whole
+
+
+class _Held:
+    """Stands in for a held lease: counts the checkpoints; cancelled from the ``cancel_at``th."""
+
+    def __init__(self, cancel_at: int = 0) -> None:
+        self.checkpoints = 0
+        self.cancel_at = cancel_at
+
+    def checkpoint(self) -> None:
+        self.checkpoints += 1
+        if self.checkpoints == self.cancel_at:
+            raise jobs.JobCancelled
+
+
+def _rows(count: int) -> Iterator[Row]:
+    return (Row(number, ("x",), None) for number in range(2, count + 2))
+
+
+def test_r2_24_a_resumed_import_stops_while_it_skips_the_rows_done() -> None:
+    """A resumed import passes over the rows it wrote before (here 15,000) before its next
+    chunk: a cancel is heard every 5,000 of them, and then the rows after come whole."""
+    held = _Held()
+    after = [row.number for row in _after(_rows(20_000), 15_001, held)]  # type: ignore[arg-type]
+    assert after == list(range(15_002, 20_002))
+    assert held.checkpoints == 4  # rows 0, 5,000, 10,000 and 15,000 of the pass
+
+    with pytest.raises(jobs.JobCancelled):
+        list(_after(_rows(20_000), 15_001, _Held(cancel_at=3)))  # type: ignore[arg-type]

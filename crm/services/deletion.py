@@ -104,10 +104,11 @@ def purge_customers(*, channel_id: int, ids: Sequence[int]) -> int:
     ids = sorted(set(ids))
     if not ids:
         return 0
-    # Other apps' rows about the customers (the import journal keeps earlier values).
-    customers_purged.send(sender=Customer, channel_id=channel_id, ids=ids)
     if connection.vendor == "postgresql":
         return _purge_pg(channel_id, ids)
+    # Other apps' rows about the customers (the import journal keeps earlier values), while
+    # the customers' own rows (chats among them) still point at them.
+    customers_purged.send(sender=Customer, channel_id=channel_id, ids=ids)
     for rel in _relations():
         model = cast(type[models.Model], rel.related_model)
         name = rel.field.name
@@ -139,11 +140,12 @@ def _purge_pg(channel_id: int, ids: list[int]) -> int:
     customer)`` indexes be read over the chunk's range only (issue 15).
 
     The customers go first, so a writer holding one of them is waited for; then their rows,
-    looked for only now, so what that writer wrote is seen (looked for first, an import tag
-    written meanwhile outlived its customer). A foreign key Django makes is checked at the
-    commit, so a table the database checks would be served in the same order. Tables with no
-    row of the channel in the span (one look-up each, all in one query) get no statement:
-    sending and hashing a chunk's array costs ~10 ms even against an empty table."""
+    other apps' included, looked for only now, so what that writer wrote is seen (looked for
+    first, an import tag or journal entry written meanwhile outlived its customer). A foreign
+    key Django makes is checked at the commit, so a table the database checks would be served
+    in the same order. Tables with no row of the channel in the span (one look-up each, all in
+    one query) get no statement: sending and hashing a chunk's array costs ~10 ms even against
+    an empty table."""
     content_type = ContentType.objects.get_for_model(Customer)
     grants = [get_user_obj_perms_model(), get_group_obj_perms_model()]
     with connection.cursor() as cursor:
@@ -154,6 +156,7 @@ def _purge_pg(channel_id: int, ids: list[int]) -> int:
         )
         deleted = int(cursor.rowcount)
         # Looked for after the customers: what a writer holding one wrote is seen now.
+        customers_purged.send(sender=Customer, channel_id=channel_id, ids=ids)
         found, granted = _present(cursor, _relations(), grants, channel_id, ids, content_type.pk)
         for rel in found:
             _purge_relation(cursor, rel, channel_id, ids)

@@ -24,7 +24,7 @@ from crm.services.deletion import customer_delete
 from crm.services.profile_keys import profile_key_create
 from crm.services.unification import unify_lead_into_member
 from importer.apply import ChunkResult, Merger
-from importer.models import ImportFailure, ImportJob
+from importer.models import ImportFailure, ImportJob, ImportJournal
 from importer.writers.pg_copy import CopyWriter
 from tests.importer.conftest import run_import
 
@@ -337,6 +337,33 @@ def _orphan_links() -> list[int]:
     )
 
 
+def _orphan_journal() -> list[int]:
+    """Import journal entries (a customer's earlier values) whose customer is gone."""
+    return list(
+        ImportJournal.objects.exclude(customer_id__in=Customer.objects.values("id")).values_list(
+            "customer_id", flat=True
+        )
+    )
+
+
+def _delete_waiting_for(
+    cursor: Any, channel: Channel, customer: Customer
+) -> tuple[threading.Thread, list[object]]:
+    """Start deleting the customer on another connection and return once that deletion waits
+    for the transaction of ``cursor`` (which holds the customer)."""
+    started = _in_thread(lambda: customer_delete(channel=channel, customer=customer, by=None))
+    for _ in range(300):
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))"
+        )
+        if cursor.fetchone()[0]:
+            return started
+        time.sleep(0.1)
+    pytest.fail("the deletion never waited for the import")
+
+
 def _tagged_import(channel: Channel, csv_file: MakeCsv) -> dict[str, Any]:
     head = ["email", "name", "unsubscribeEmail", "unsubscribeTexting"]
     path = csv_file(
@@ -380,6 +407,7 @@ def test_r2_25_a_deletion_done_between_the_tag_and_the_hold_leaves_no_link_behin
     assert "deleted, or unified into another customer" in failure.reasons[0]
     assert not Customer.objects.filter(pk=gone.pk).exists()
     assert _orphan_links() == []
+    assert _orphan_journal() == []
     assert list(CustomerImportTag.objects.values_list("customer__email", flat=True)) == [
         "kept@example.com"
     ]
@@ -402,20 +430,7 @@ def test_r2_25_a_deletion_started_after_the_hold_waits_and_removes_the_new_link(
     def hold(self: CopyWriter, cursor: Any, ids: list[int], now: Any) -> set[int]:
         gone_ids = original(self, cursor, ids, now)
         if gone.pk in ids and not deletions:
-            deletions.append(
-                _in_thread(lambda: customer_delete(channel=channel, customer=gone, by=None))
-            )
-            for _ in range(300):  # until the deletion waits for this transaction
-                cursor.execute("SELECT pg_stat_clear_snapshot()")
-                cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))"
-                )
-                if cursor.fetchone()[0]:
-                    break
-                time.sleep(0.1)
-            else:
-                pytest.fail("the deletion never waited for the import")
+            deletions.append(_delete_waiting_for(cursor, channel, gone))
         return gone_ids
 
     monkeypatch.setattr(CopyWriter, "_hold", hold)
@@ -427,6 +442,39 @@ def test_r2_25_a_deletion_started_after_the_hold_waits_and_removes_the_new_link(
     assert (result["status"], result["updated"], result["failed"]) == ("succeeded", 2, 0)
     assert not Customer.objects.filter(pk=gone.pk).exists()
     assert _orphan_links() == []
+    assert _orphan_journal() == []
     assert list(CustomerImportTag.objects.values_list("customer__email", flat=True)) == [
         "kept@example.com"
     ]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_r3_2_a_deletion_waiting_for_an_import_that_changes_the_customer_leaves_no_earlier_values(
+    channel: Channel, csv_file: MakeCsv, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """R3.2: an import's journal keeps a customer's earlier values (the undo's and consent
+    history's base), which is the customer's data. A manager deletes a customer while an
+    import's chunk is changing it: the deletion waits for the chunk, then takes the journal
+    entry that chunk wrote along with the customer."""
+    settings.IMPORT_USE_COPY = True
+    gone = lead_add(channel=channel, email="gone@example.com", name="Old name").customer
+    original = CopyWriter._apply_deltas
+    deletions: list[tuple[threading.Thread, list[object]]] = []
+
+    def apply_deltas(self: CopyWriter, cursor: Any, now: Any) -> list[int]:
+        changed = original(self, cursor, now)
+        if gone.pk in changed and not deletions:
+            deletions.append(_delete_waiting_for(cursor, channel, gone))
+        return changed
+
+    monkeypatch.setattr(CopyWriter, "_apply_deltas", apply_deltas)
+    path = csv_file([["email", "name"], ["gone@example.com", "New name"]])
+    result = run_import(channel, path, "--kind", "lead", "--identity", "email")
+    thread, outcome = deletions[0]
+    thread.join(timeout=30)
+
+    assert not thread.is_alive() and not any(isinstance(o, Exception) for o in outcome)
+    assert (result["status"], result["updated"]) == ("succeeded", 1)
+    assert not Customer.objects.filter(pk=gone.pk).exists()
+    assert _orphan_journal() == []

@@ -15,7 +15,7 @@ from django.utils.translation import gettext
 
 from crm.values import MAX_KEYS, MAX_PROFILE_BYTES, InvalidValue, check_profile
 from importer.mapping import EMPTY, UNSUBSCRIBE_KEYS, MappedRow, Plan
-from importer.resolve import Target, find_existing
+from importer.resolve import Target, channel_has_few, find_existing
 
 
 @dataclass
@@ -64,6 +64,9 @@ class Merger:
         # The JSON of a profile built from one row's text cells is at most this plus
         # _BYTES_PER_CELL_CHAR bytes per character of the row (see _new_target).
         self._row_bound_base = 2 + sum(len(k) * 6 + 4 + 32 for k in self._keys)
+        # The channel is read whole by each chunk's look-up while it has few customers; once
+        # it has many it keeps them (an import only adds), and is no longer counted.
+        self._few = True
 
     def apply_chunk(
         self,
@@ -78,7 +81,9 @@ class Merger:
         if pending is None:
             pending = {}
         good = [r for r in rows if not r.errors and r.identity not in pending]
-        existing = find_existing(channel_id, self.plan, (r.identity for r in good))
+        if self._few and good:
+            self._few = channel_has_few(channel_id)
+        existing = find_existing(channel_id, self.plan, (r.identity for r in good), few=self._few)
         for identity in {r.identity for r in rows if not r.errors and r.identity in pending}:
             existing[identity] = pending[identity].successor()
         targets = result.by_identity

@@ -107,15 +107,16 @@ class Target:
 
 
 def find_existing(
-    channel_id: int, plan: Plan, identities: Iterable[object]
+    channel_id: int, plan: Plan, identities: Iterable[object], *, few: bool = False
 ) -> dict[object, Target]:
-    """The customer each identity value updates (R2.4, R2.5, R2.6)."""
+    """The customer each identity value updates (R2.4, R2.5, R2.6). ``few``: the channel has
+    fewer than ``FEW_CUSTOMERS`` (``channel_has_few``), and is read once instead."""
     wanted = list(set(identities))
     if not wanted:
         return {}
     column = _FIELD_OF[plan.identity]
     found: dict[object, Target] = {}
-    for identity, target in _candidates(channel_id, column, wanted):
+    for identity, target in _candidates(channel_id, column, wanted, few):
         if plan.kind == "lead" and not target.verified:
             continue  # unverified-only matches: a new verified lead is created (R2.6)
         found.setdefault(identity, target)  # most recently seen first (R2.5)
@@ -160,8 +161,31 @@ def refresh_statistics(channel_id: int, at_least: int) -> bool:
     return True
 
 
+# A channel with fewer customers than this is read whole by a chunk's look-up (a few ms); from
+# this many on, value by value in the identity index. Value by value needs the planner to know
+# the channel is big: believing it small (a new channel, or one whose statistics predate the
+# import), it probed another index that starts with the channel, ``customer_created_idx``, and
+# read the whole channel for every value (2 s a chunk of 5,000 at 5,000 customers, growing
+# with each chunk until ``refresh_statistics`` told it at 20,000 rows).
+FEW_CUSTOMERS = 20_000
+
+
+def channel_has_few(channel_id: int) -> bool:
+    """Whether the channel has fewer than ``FEW_CUSTOMERS`` customers (what the import's
+    connection sees), counted no further than that: a few ms."""
+    if connection.vendor != "postgresql":
+        return False  # the ORM's look-up has one shape
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM crm_customer WHERE channel_id = %s LIMIT %s) c",
+            [channel_id, FEW_CUSTOMERS],
+        )
+        (count,) = cursor.fetchone()
+    return int(count) < FEW_CUSTOMERS
+
+
 def _candidates(
-    channel_id: int, column: str, wanted: list[object]
+    channel_id: int, column: str, wanted: list[object], few: bool = False
 ) -> Iterable[tuple[object, Target]]:
     """(identity value, customer) of the channel's customers with one of the wanted values,
     most recently seen first."""
@@ -171,7 +195,8 @@ def _candidates(
         # The values go as one array literal.
         loads = orjson.loads
         with connection.cursor() as cursor:
-            cursor.execute(CANDIDATES_SQL.format(column=column), [text_array(wanted), channel_id])
+            sql = FEW_CANDIDATES_SQL if few else CANDIDATES_SQL
+            cursor.execute(sql.format(column=column), [text_array(wanted), channel_id])
             for id_, verified, blocked, identity, values in cursor.fetchall():
                 yield (
                     identity,
@@ -204,6 +229,10 @@ _VALUES_SQL = (
     + ", 'unsubscribeEmail', unsubscribe_email, 'unsubscribeTexting', unsubscribe_texting"
     + ")) || COALESCE(profile, '{{}}'::jsonb)"
 )
+_CANDIDATE_COLUMNS = (
+    "id, verified OR member_id IS NOT NULL AND member_id <> '' AS trusted, blocked,"
+    " {column} AS identity, (" + _VALUES_SQL + ")::text AS values"
+)
 # Each wanted value is looked up on its own in the (channel, identity) index: a lateral
 # subquery that cannot be flattened (OFFSET 0), so the planner has no join to turn into one
 # read of the whole channel. With ``= ANY(values)`` it did just that from a few hundred
@@ -212,8 +241,13 @@ _VALUES_SQL = (
 CANDIDATES_SQL = (
     "SELECT c.id, c.trusted, c.blocked, c.identity, c.values"
     " FROM unnest(%s::text[]) AS w(v) CROSS JOIN LATERAL ("
-    "  SELECT id, verified OR member_id IS NOT NULL AND member_id <> '' AS trusted, blocked,"
-    "  {column} AS identity, (" + _VALUES_SQL + ")::text AS values, last_seen_at FROM crm_customer"
+    f"  SELECT {_CANDIDATE_COLUMNS}, last_seen_at FROM crm_customer"
     "  WHERE channel_id = %s AND {column} = w.v OFFSET 0"
     ") c ORDER BY c.last_seen_at DESC NULLS LAST, c.id DESC"
+)
+# A channel with few customers: one read of them, whatever index the planner takes.
+FEW_CANDIDATES_SQL = (
+    f"SELECT {_CANDIDATE_COLUMNS} FROM crm_customer"
+    " WHERE {column} = ANY(%s::text[]) AND channel_id = %s"
+    " ORDER BY last_seen_at DESC NULLS LAST, id DESC"
 )

@@ -21,7 +21,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from crm import jobs
-from crm.models import ConsentChange, Customer, CustomerImportTag
+from crm.models import Channel, ConsentChange, Customer, CustomerImportTag
 from crm.models.profile_keys import BUILTIN_FIELDS
 from crm.services.consent import CONSENT_FIELDS, CONSENT_KEYS, consent_insert_sql, consent_params
 from crm.services.customers import customers_hold
@@ -228,10 +228,18 @@ class CopyWriter(ChunkWriter):
     _gained: list[int]  # customers _hold gave the import tag, trimmed to 30 by _tag
 
     def _begin(self) -> None:
-        # A chunk's commit need not wait for the WAL flush: the job's progress commits in the
-        # same transaction, so a chunk lost to a database crash is simply redone on resume.
+        """The chunk holds its channel (``FOR KEY SHARE``: the customer table does not check
+        it, crm 0024), and its commit need not wait for the WAL flush: the job's progress
+        commits in the same transaction, so a chunk lost to a database crash is simply redone
+        on resume. One statement for both."""
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            cursor.execute(
+                "SELECT set_config('synchronous_commit', 'off', true)"
+                f" FROM {_table(Channel)} WHERE id = %s FOR KEY SHARE",
+                [self.channel.pk],
+            )
+            if cursor.fetchone() is None:
+                raise Channel.DoesNotExist(f"channel #{self.channel.pk} is gone")
 
     def prepare(self, result: ChunkResult) -> None:
         """Build the chunk's COPY text ahead of its transaction. In the write pipeline the main

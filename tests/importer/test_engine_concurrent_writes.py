@@ -478,3 +478,52 @@ def test_r3_2_a_deletion_waiting_for_an_import_that_changes_the_customer_leaves_
     assert (result["status"], result["updated"]) == ("succeeded", 1)
     assert not Customer.objects.filter(pk=gone.pk).exists()
     assert _orphan_journal() == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_r2_25_each_chunk_holds_its_channel_while_it_writes_customers_into_it(
+    channel: Channel, csv_file: MakeCsv, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15: the customer table no longer checks a customer's channel, row by row at each
+    commit (crm 0024): each chunk of an import holds its channel instead, so the channel cannot
+    be taken away while the chunk writes customers into it, and is free again afterwards."""
+    from django.db import OperationalError, connection, transaction
+
+    settings.IMPORT_USE_COPY = True
+    original = CopyWriter._create
+    tries: list[list[object]] = []
+
+    def lock_channel() -> bool:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT 1 FROM crm_channel WHERE id = %s FOR UPDATE NOWAIT", [channel.pk]
+            )
+        return True
+
+    def create(self: CopyWriter, targets: Any, now: Any) -> list[Any]:
+        taken = original(self, targets, now)
+        thread, outcome = _in_thread(lock_channel)
+        thread.join(timeout=30)
+        tries.append(outcome)
+        return taken
+
+    monkeypatch.setattr(CopyWriter, "_create", create)
+    head = ["email", "unsubscribeEmail", "unsubscribeTexting"]
+    path = csv_file([head, ["a@example.com", "false", "false"]])
+    result = run_import(channel, path, "--kind", "lead", "--identity", "email")
+
+    assert result["created"] == 1
+    assert len(tries) == 1 and isinstance(tries[0][0], OperationalError), tries
+    assert "could not obtain lock" in str(tries[0][0])
+    assert lock_channel() is True  # the import is over: nothing holds the channel
+
+
+@pytest.mark.postgres
+def test_r2_25_a_chunk_for_a_channel_that_is_gone_writes_nothing(channel: Channel) -> None:
+    """The hold finds no channel (deleted meanwhile): the chunk stops before writing."""
+    from django.db import transaction
+
+    writer = CopyWriter(job=None, channel=Channel(pk=channel.pk + 1000), import_tag=None)  # type: ignore[arg-type]
+    with pytest.raises(Channel.DoesNotExist), transaction.atomic():
+        writer._begin()

@@ -326,6 +326,10 @@ def _scans(plan: dict[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
+def _node_types(plan: dict[str, Any]) -> list[str]:
+    return [plan["Node Type"], *(t for child in plan.get("Plans", []) for t in _node_types(child))]
+
+
 def _explain(sql: str, params: list[object]) -> list[tuple[str, str]]:
     from django.db import connection
 
@@ -367,6 +371,135 @@ def test_r2_17_identity_look_ups_probe_the_index_value_by_value(
 
     customer_scans = [node for node, table in scans if table == "crm_customer"]
     assert customer_scans and all(node == "Index Scan" for node in customer_scans), scans
+
+
+def _email_plan(channel: Channel) -> Any:
+    """A lead import of one email column, email the identity."""
+    return build_plan(
+        headers=["email"],
+        mapping={"email": "email"},
+        keys=profile_keys_by_name(channel),
+        kind="lead",
+        identity="email",
+    )
+
+
+@pytest.mark.postgres
+def test_r2_17_a_channel_with_few_customers_is_read_once_however_stale_its_statistics(
+    channel: Channel,
+) -> None:
+    """Issue 15 ("no change may slow imports"): a new channel's first chunks are looked up in
+    one read of its customers. Probed value by value while the planner believed the channel
+    empty, PostgreSQL took another index that starts with the channel and read every customer
+    for every value (2 s a chunk at 5,000 customers)."""
+    from django.db import connection
+
+    from importer.resolve import FEW_CANDIDATES_SQL, channel_has_few, text_array
+
+    Customer.objects.bulk_create(
+        Customer(channel=channel, email=f"c{i}@example.com", verified=True) for i in range(3000)
+    )
+    with connection.cursor() as cursor:  # what the planner believes of a table never analysed
+        cursor.execute(
+            "UPDATE pg_class SET reltuples = 0, relpages = 0 WHERE relname = 'crm_customer'"
+        )
+    wanted = [f"c{i}@example.com" for i in range(1000, 3000)]
+
+    assert channel_has_few(channel.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "EXPLAIN (FORMAT JSON) " + FEW_CANDIDATES_SQL.format(column="email"),
+            [text_array(wanted), channel.pk],
+        )
+        plan = cursor.fetchone()[0]
+    plan = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
+    assert [table for _, table in _scans(plan)] == ["crm_customer"], plan
+    assert "Nested Loop" not in _node_types(plan), plan  # read once, not once per value
+
+
+@pytest.mark.postgres
+def test_r2_5_both_look_up_shapes_find_the_same_customers(channel: Channel) -> None:
+    """The few-customers read and the value-by-value probe hand the same customers over, most
+    recently seen first (R2.5), unverified leads left to the plan (R2.6)."""
+    from django.utils import timezone
+
+    from importer.resolve import find_existing
+
+    plan = _email_plan(channel)
+    Customer.objects.bulk_create(
+        [
+            Customer(channel=channel, email="a@example.com", verified=True),
+            Customer(
+                channel=channel, email="a@example.com", verified=True, last_seen_at=timezone.now()
+            ),
+            Customer(channel=channel, email="b@example.com", verified=False),
+            Customer(channel=channel, email="c@example.com", verified=True, name="Cee"),
+        ]
+    )
+    wanted = ["a@example.com", "b@example.com", "c@example.com", "d@example.com"]
+
+    def found(few: bool) -> dict[object, tuple[int | None, dict[str, Any]]]:
+        existing = find_existing(channel.pk, plan, wanted, few=few)
+        return {identity: (t.id, t.values) for identity, t in existing.items()}
+
+    seen = Customer.objects.get(channel=channel, last_seen_at__isnull=False)
+    assert found(True) == found(False)
+    assert set(found(True)) == {"a@example.com", "c@example.com"}
+    assert found(True)["a@example.com"][0] == seen.pk
+
+
+def test_r2_17_the_channel_is_counted_only_until_it_has_many_customers(
+    channel: Channel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each chunk asks whether the channel still has few customers until it has many (an
+    import only adds): then every later chunk probes value by value, uncounted."""
+    from importer import apply, resolve
+    from importer.apply import Merger
+    from importer.mapping import MappedRow
+
+    monkeypatch.setattr(resolve, "FEW_CUSTOMERS", 3)
+    counted: list[bool] = []
+    shapes: list[bool] = []
+    real_count, real_find = apply.channel_has_few, apply.find_existing
+
+    def has_few(channel_id: int) -> bool:
+        counted.append(real_count(channel_id))
+        return counted[-1]
+
+    def find(*args: Any, few: bool = False) -> dict[object, Any]:
+        shapes.append(few)
+        return real_find(*args, few=few)
+
+    monkeypatch.setattr(apply, "channel_has_few", has_few)
+    monkeypatch.setattr(apply, "find_existing", find)
+    plan = _email_plan(channel)
+    merger = Merger(plan, empty_policy="keep")
+
+    def chunk(first: int) -> list[MappedRow]:
+        return [
+            MappedRow(
+                number=n,
+                cells=(f"c{n}@example.com",),
+                identity=f"c{n}@example.com",
+                values={"email": f"c{n}@example.com"},
+                errors=[],
+            )
+            for n in (first, first + 1)
+        ]
+
+    merger.apply_chunk(channel.pk, chunk(1))
+    Customer.objects.bulk_create(
+        Customer(channel=channel, email=f"x{i}@example.com") for i in range(3)
+    )
+    merger.apply_chunk(channel.pk, chunk(3))
+    merger.apply_chunk(channel.pk, chunk(5))
+
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        assert (counted, shapes) == ([True, False], [True, False, False])
+    else:  # one shape of look-up: never counted again
+        assert (counted, shapes) == ([False], [False, False, False])
 
 
 @pytest.mark.postgres

@@ -10,6 +10,7 @@ outer transaction (a separate connection could not see uncommitted rows of the c
 from __future__ import annotations
 
 import queue
+import sys
 import threading
 from types import TracebackType
 
@@ -19,6 +20,11 @@ from crm import jobs
 from importer.apply import ChunkResult
 from importer.resolve import Target
 from importer.writers.base import ChunkWriter
+
+# How long a thread may hold the GIL while another waits for it, while the writer thread is
+# the slower of the two: after each of its round trips to PostgreSQL the writer waits for the
+# main thread (parsing the next chunk) to let go, up to Python's default 5 ms each time.
+_WRITER_BEHIND_SWITCH = 0.0005
 
 
 class WritePipeline:
@@ -31,6 +37,7 @@ class WritePipeline:
         self._pending: dict[object, tuple[int, Target]] = {}
         self._sequence = 0
         self._thread = threading.Thread(target=self._run, name="import-writer", daemon=True)
+        self._switch = sys.getswitchinterval()
 
     def __enter__(self) -> WritePipeline:
         self._thread.start()
@@ -44,6 +51,7 @@ class WritePipeline:
     ) -> None:
         self._queue.put(None)
         self._thread.join()
+        sys.setswitchinterval(self._switch)
         if kind is None:
             self._raise()
 
@@ -64,12 +72,27 @@ class WritePipeline:
         self._sequence += 1
         for identity, target in result.by_identity.items():
             self._pending[identity] = (self._sequence, target)
+        item = (self._sequence, result)
+        try:
+            self._queue.put_nowait(item)
+            return
+        except queue.Full:
+            # The writer is behind: it gets the GIL back sooner after each round trip.
+            sys.setswitchinterval(_WRITER_BEHIND_SWITCH)
         while True:
             try:
-                self._queue.put((self._sequence, result), timeout=0.5)
+                self._queue.put(item, timeout=0.5)
                 return
             except queue.Full:
                 self._raise()
+
+    def _next(self) -> tuple[int, ChunkResult] | None:
+        try:
+            return self._queue.get_nowait()
+        except queue.Empty:
+            # The main thread is behind: it keeps the GIL for as long as Python lets it.
+            sys.setswitchinterval(self._switch)
+        return self._queue.get()
 
     def _raise(self) -> None:
         if self._error is not None:
@@ -77,7 +100,7 @@ class WritePipeline:
 
     def _run(self) -> None:
         try:
-            while (item := self._queue.get()) is not None:
+            while (item := self._next()) is not None:
                 if self._error is not None:
                     continue  # drain: nothing more is written after a failure
                 sequence, result = item

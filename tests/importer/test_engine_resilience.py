@@ -205,3 +205,46 @@ def test_r2_14_pipelined_writes_count_a_repeated_customer_once(
         ("m2", "y", None, True, True),
     ]
     assert ImportJournal.objects.filter(job=job).count() == 2
+
+
+def test_the_writer_gets_the_gil_back_sooner_only_while_it_is_behind() -> None:
+    """The write pipeline: while the main thread finds the queue full (the writer thread, with
+    a round trip to PostgreSQL after another, is the slower), Python lets a thread hold the GIL
+    for a shorter while, so the writer is not kept waiting up to 5 ms after each round trip;
+    once the writer finds the queue empty (the main thread is the slower) the default comes
+    back, and it is restored when the pipeline ends, whatever happened."""
+    import sys
+    import threading
+
+    from importer.apply import ChunkResult
+    from importer.writers import pipeline
+    from importer.writers.pipeline import WritePipeline
+
+    default = sys.getswitchinterval()
+    go = threading.Event()
+    seen: list[float] = []
+
+    class SlowWriter:
+        def prepare(self, result: ChunkResult) -> None:
+            pass
+
+        def write(self, result: ChunkResult, lease: object) -> None:
+            go.wait(timeout=30)
+            seen.append(sys.getswitchinterval())
+
+    def release_when_shortened() -> None:
+        for _ in range(3000):
+            if sys.getswitchinterval() == pipeline._WRITER_BEHIND_SWITCH:
+                break
+            threading.Event().wait(0.01)
+        go.set()
+
+    with WritePipeline(SlowWriter(), lease=None) as pipe:  # type: ignore[arg-type]
+        pipe.submit(ChunkResult(rows=1))  # taken by the writer, which waits in write()
+        while not pipe._queue.empty():
+            threading.Event().wait(0.01)
+        pipe.submit(ChunkResult(rows=1))  # queued
+        threading.Thread(target=release_when_shortened).start()
+        pipe.submit(ChunkResult(rows=1))  # the queue is full: the writer is behind
+    assert seen[:2] == [pipeline._WRITER_BEHIND_SWITCH] * 2
+    assert sys.getswitchinterval() == default

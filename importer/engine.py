@@ -28,7 +28,7 @@ from importer.mapping import MappedRow, MappingError, RowMapper, build_plan
 from importer.models import ImportJob, ImportJournal, ImportStatus
 from importer.reading import FileRefused, Row
 from importer.report import import_finished, write_failure_logs
-from importer.resolve import refresh_statistics
+from importer.resolve import FEW_CUSTOMERS, refresh_statistics
 from importer.writers import ChunkWriter, can_pipeline, writer_for
 from importer.writers.pipeline import WritePipeline
 
@@ -154,7 +154,9 @@ class _Statistics:
     the planner's estimate is asked ~6 times in a 1,000,000-row import, and ANALYZE runs where
     the estimate lags."""
 
-    FIRST = 20_000
+    # From this many rows the look-ups probe value by value (importer.resolve.FEW_CUSTOMERS),
+    # which needs the planner to know the channel is big: one number for both.
+    FIRST = FEW_CUSTOMERS
 
     def __init__(self, channel_id: int) -> None:
         self.channel_id = channel_id

@@ -185,7 +185,7 @@ def channel_has_few(channel_id: int) -> bool:
 
 
 def _candidates(
-    channel_id: int, column: str, wanted: list[object], few: bool = False
+    channel_id: int, column: str, wanted: list[object], few: bool
 ) -> Iterable[tuple[object, Target]]:
     """(identity value, customer) of the channel's customers with one of the wanted values,
     most recently seen first."""

@@ -33,9 +33,9 @@ def _slow_down(**_: Any) -> None:
         time.sleep(count_delay)
         return count_rows(self)
 
-    def slow_checkpoint(self: Held) -> None:
+    def slow_checkpoint(self: Held, *, peek_every: float = 0.0) -> None:
         time.sleep(chunk_delay)
-        checkpoint(self)
+        checkpoint(self, peek_every=peek_every)
 
     slow_checkpoint.slowed = True  # type: ignore[attr-defined]
     Table.count_rows = slow_count  # type: ignore[method-assign]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
@@ -50,6 +51,7 @@ class Held:
         self._cancelled = False
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
+        self._peeked_at = float("-inf")  # when a checkpoint last read the cancel flag
 
     def __enter__(self) -> Held:
         if connection.vendor == "postgresql" and not connection.in_atomic_block:
@@ -89,13 +91,21 @@ class Held:
         finally:
             connection.close()  # this thread's own connection
 
-    def checkpoint(self) -> None:
-        """Raise LeaseLost, JobCancelled or HandBack if the job must stop here."""
+    def checkpoint(self, *, peek_every: float = 0.0) -> None:
+        """Raise LeaseLost, JobCancelled or HandBack if the job must stop here.
+        ``peek_every``: with a heartbeat thread, read the cancel flag only if that many seconds
+        passed since the last read (a pass over a file's rows checks every few milliseconds;
+        a worker's stop is heard at every checkpoint all the same)."""
         if self._thread is None:
             self._beat()
-        elif not self._lost and not self._cancelled:
+        elif (
+            not self._lost
+            and not self._cancelled
+            and time.monotonic() - self._peeked_at >= peek_every
+        ):
             # A manager's cancel stops the job at the next chunk, not at the next beat (up to
             # 15 s of chunks later): one primary-key read per chunk.
+            self._peeked_at = time.monotonic()
             answer = peek(self.lease)
             if answer is None:
                 self._lost = True

@@ -12,6 +12,7 @@ from __future__ import annotations
 import queue
 import sys
 import threading
+from collections import deque
 from types import TracebackType
 
 from django.db import connection
@@ -34,7 +35,8 @@ class WritePipeline:
         self._queue: queue.Queue[tuple[int, ChunkResult] | None] = queue.Queue(maxsize=1)
         self._done: queue.Queue[int] = queue.Queue()
         self._error: BaseException | None = None
-        self._pending: dict[object, tuple[int, Target]] = {}
+        # The chunks submitted and not yet committed, oldest first: (sequence, identity → state).
+        self._uncommitted: deque[tuple[int, dict[object, Target]]] = deque()
         self._sequence = 0
         self._thread = threading.Thread(target=self._run, name="import-writer", daemon=True)
         self._switch = sys.getswitchinterval()
@@ -56,22 +58,25 @@ class WritePipeline:
             self._raise()
 
     def pending(self) -> dict[object, Target]:
-        """Identity → latest state of customers whose chunk is not committed yet."""
+        """Identity → latest state of customers whose chunk is not committed yet (a later
+        chunk's state over an earlier one's): the few chunks in flight, merged whole."""
         while True:
             try:
                 committed = self._done.get_nowait()
             except queue.Empty:
                 break
-            for identity in [i for i, (seq, _) in self._pending.items() if seq <= committed]:
-                del self._pending[identity]
-        return {identity: target for identity, (_, target) in self._pending.items()}
+            while self._uncommitted and self._uncommitted[0][0] <= committed:
+                self._uncommitted.popleft()
+        merged: dict[object, Target] = {}
+        for _, by_identity in self._uncommitted:
+            merged.update(by_identity)
+        return merged
 
     def submit(self, result: ChunkResult) -> None:
         self._raise()
         self.writer.prepare(result)  # ids, and the COPY text built here: see CopyWriter.prepare
         self._sequence += 1
-        for identity, target in result.by_identity.items():
-            self._pending[identity] = (self._sequence, target)
+        self._uncommitted.append((self._sequence, result.by_identity))
         item = (self._sequence, result)
         try:
             self._queue.put_nowait(item)

@@ -153,3 +153,23 @@ def test_r2_24_a_worker_asked_to_stop_hands_its_job_back_with_its_attempt(
     job.refresh_from_db()
     assert (job.status, job.attempts, job.lease_token) == ("queued", 0, None)
     assert kind.dispatched == [job.pk]  # any worker takes it again at once
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_r2_24_a_pass_over_a_file_reads_the_cancel_flag_at_most_every_so_often_a_chunk_every_time(
+    channel: Channel, kind: Recorded
+) -> None:
+    """With a heartbeat thread (PostgreSQL, outside a transaction), a checkpoint inside a pass
+    over a file's rows (``peek_every``) does not read the flag again within that time; the next
+    chunk's checkpoint does, and stops the job there."""
+    job = new_job(channel)
+    lease = jobs.claim(kind.kind, job.pk)
+    assert lease is not None
+    with jobs.Held(lease) as held:
+        held.checkpoint(peek_every=60)
+        assert jobs.cancel(kind.kind, job.pk, error="Cancelled by owner.") == "requested"
+        held.checkpoint(peek_every=60)  # read a moment ago: the pass goes on
+        with pytest.raises(jobs.JobCancelled):
+            held.checkpoint()
+    assert jobs.release(lease, status="cancelled")

@@ -139,7 +139,7 @@ class _Held:
         self.checkpoints = 0
         self.cancel_at = cancel_at
 
-    def checkpoint(self) -> None:
+    def checkpoint(self, *, peek_every: float = 0.0) -> None:
         self.checkpoints += 1
         if self.checkpoints == self.cancel_at:
             raise jobs.JobCancelled

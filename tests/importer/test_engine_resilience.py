@@ -248,3 +248,37 @@ def test_the_writer_gets_the_gil_back_sooner_only_while_it_is_behind() -> None:
         pipe.submit(ChunkResult(rows=1))  # the queue is full: the writer is behind
     assert seen[:2] == [pipeline._WRITER_BEHIND_SWITCH] * 2
     assert sys.getswitchinterval() == default
+
+
+def test_r2_14_the_pipeline_hands_on_each_customers_latest_state_until_its_chunk_commits() -> None:
+    """Customers of chunks still in flight are handed to the next chunk as their latest state
+    (a later chunk's over an earlier one's), and each chunk's leave once it committed."""
+    import threading
+
+    from importer.apply import ChunkResult
+    from importer.writers.pipeline import WritePipeline
+
+    gates = [threading.Event(), threading.Event()]
+    written: list[int] = []
+
+    class GatedWriter:
+        def prepare(self, result: ChunkResult) -> None:
+            pass
+
+        def write(self, result: ChunkResult, lease: object) -> None:
+            gates[len(written)].wait(timeout=30)
+            written.append(result.rows)
+
+    first, second, again = object(), object(), object()  # the customers' states
+    with WritePipeline(GatedWriter(), lease=None) as pipe:  # type: ignore[arg-type]
+        pipe.submit(ChunkResult(rows=1, by_identity={"m1": first, "m2": second}))  # type: ignore[dict-item]
+        pipe.submit(ChunkResult(rows=2, by_identity={"m1": again}))  # type: ignore[dict-item]
+        assert pipe.pending() == {"m1": again, "m2": second}
+        gates[0].set()  # the first chunk commits
+        for _ in range(3000):
+            if len(pipe.pending()) == 1:
+                break
+            threading.Event().wait(0.01)
+        assert pipe.pending() == {"m1": again} and written == [1]
+        gates[1].set()
+    assert written == [1, 2] and pipe.pending() == {}

@@ -180,7 +180,8 @@ class Command(BaseCommand):
                 bar.refresh()
 
         try:
-            return run_import(job.pk, progress=progress)
+            # Without a bar, no progress: each report re-reads the job, a round trip per chunk.
+            return run_import(job.pk, progress=progress if bar is not None else None)
         finally:
             if bar is not None:
                 bar.close()

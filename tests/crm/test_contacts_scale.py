@@ -19,7 +19,7 @@ from django.utils import translation
 from crm import selectors
 from crm.admin.contacts import contacts_count_label
 from crm.db import among
-from crm.models import Channel, Customer, CustomerImportTag, CustomerTag, ImportTag
+from crm.models import Channel, Customer, CustomerImportTag, CustomerTag, ImportTag, Tag
 from crm.selectors import ContactsCount, contacts, contacts_page
 from tests.conftest import User, make_user
 
@@ -121,6 +121,32 @@ def test_r1_4_filtered_count_stops_at_the_bound_and_says_so(
     # Unfiltered, the total is MU (9), exact however large.
     everyone = client.get(reverse(LIST), {"channel": channel.slug}).context["cl"]
     assert everyone.count == ContactsCount(9, exact=True) and everyone.mu == 9
+
+
+def test_r1_4_a_tag_list_past_the_bound_is_counted_in_one_batch_though_some_are_left_out(
+    owner: Any, channel: Channel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tag's list counts its newest links' customers up to the bound; a blocked customer
+    among them (not in contacts) does not cost the count a second batch for the last one."""
+    monkeypatch.setattr(selectors, "COUNT_BOUND", 5)
+    vip = Tag.objects.create(channel=channel, name="vip")
+    tagged = Customer.objects.bulk_create(
+        Customer(channel=channel, name=f"Kim {i}") for i in range(12)
+    )
+    CustomerTag.objects.bulk_create(
+        CustomerTag(channel=channel, customer=c, tag=vip) for c in tagged
+    )
+    Customer.objects.filter(pk=max(c.pk for c in tagged)).update(blocked=True)
+    with CaptureQueriesContext(connection) as queries:
+        page = _client(owner).get(reverse(LIST), {"channel": channel.slug, "tag": "vip"})
+    assert page.context["cl"].count == ContactsCount(5, exact=False)
+    assert "5+ customers" in page.content.decode()
+    counts = [
+        q["sql"]
+        for q in queries
+        if q["sql"].upper().startswith("SELECT COUNT(") and "crm_customertag" in q["sql"]
+    ]
+    assert len(counts) == 1, counts
 
 
 def test_r1_4_r11_2_bounded_count_wording_in_both_languages() -> None:

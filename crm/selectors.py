@@ -266,14 +266,17 @@ def _seek(
         return list(found.order_by("-id" if newest_first else "id")[:limit])
     rows: list[Customer] = []
     start = below if newest_first else above
-    for ids, batch in driver_slices(
+    for _ids, batch in driver_slices(
         driver, newest_first=newest_first, beyond=start, batch=max(4 * limit, 200)
     ):
-        by_id = {c.pk: c for c in _among_batch(queryset, batch)}
-        rows += [by_id[i] for i in ids if i in by_id]
+        # The batch's matches in the driver's order (the tag's ids, by customer), only as many
+        # as the page still lacks: a batch is read four times larger than the page, and
+        # building every match of it was a third of a tag list's time (issue 15).
+        matches = _among_batch(queryset, batch).order_by("-id" if newest_first else "id")
+        rows += matches[: limit - len(rows)]
         if len(rows) >= limit:
             break
-    return rows[:limit]
+    return rows
 
 
 def contacts_page(

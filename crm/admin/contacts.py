@@ -133,8 +133,9 @@ class ContactsChangeList(ChangeList):
         admin's paginator (``COUNT(*)`` of the whole list, then ``OFFSET``)."""
         after, before = _cursor(request, AFTER_PARAM), _cursor(request, BEFORE_PARAM)
         driver = self.filterset.driver
+        walked = self.queryset if driver is None else self.filterset.beside_driver
         self.page: KeysetPage = contacts_page(
-            self.queryset, size=self.list_per_page, after=after, before=before, driver=driver
+            walked, size=self.list_per_page, after=after, before=before, driver=driver
         )
         if self.channel is None:
             self.count = ContactsCount(0, exact=True)
@@ -143,7 +144,7 @@ class ContactsChangeList(ChangeList):
         else:
             self.count = contacts_count(
                 self.channel,
-                self.queryset,
+                walked,
                 filtered=self.filterset.is_active,
                 driver=driver,
                 narrow=self.filterset.narrow,

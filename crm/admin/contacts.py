@@ -139,6 +139,10 @@ class ContactsChangeList(ChangeList):
         )
         if self.channel is None:
             self.count = ContactsCount(0, exact=True)
+        elif self.filterset.is_active and self.page.newer is None and self.page.older is None:
+            # The whole list is this first page: its length is the count, with no second run
+            # of the search (a fragment's trigram scan: ~10 ms at 10,000,000 customers).
+            self.count = ContactsCount(len(self.page.rows), exact=True)
         elif request.GET.get(COUNT_PARAM) == "exact" and self.filterset.is_active:
             self.count = ContactsCount(self.queryset.order_by().count(), exact=True)
         else:

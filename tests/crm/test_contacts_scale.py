@@ -103,7 +103,8 @@ def test_r1_4_filtered_count_stops_at_the_bound_and_says_so(
     owner: Any, channel: Channel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(selectors, "COUNT_BOUND", 5)
-    Customer.objects.bulk_create(Customer(channel=channel, name=f"Kim {i}") for i in range(8))
+    # More than a page (50): a list that fits its first page is counted by it, exactly.
+    Customer.objects.bulk_create(Customer(channel=channel, name=f"Kim {i}") for i in range(58))
     Customer.objects.create(channel=channel, name="Lee")
     client = _client(owner)
     page = client.get(reverse(LIST), {"channel": channel.slug, "q": "Kim"})
@@ -111,16 +112,16 @@ def test_r1_4_filtered_count_stops_at_the_bound_and_says_so(
     assert cl.count == ContactsCount(5, exact=False)
     assert "5+ customers" in page.content.decode()
     exact = client.get(reverse(LIST) + cl.exact_count_url)
-    assert exact.context["cl"].count == ContactsCount(8, exact=True)
+    assert exact.context["cl"].count == ContactsCount(58, exact=True)
     # A one-letter search is counted along the page's walk, a longer one by its own index
     # (CustomerFilter.narrow): the same bound and wording either way.
     short = client.get(reverse(LIST), {"channel": channel.slug, "q": "K"}).context["cl"]
     assert short.count == ContactsCount(5, exact=False)
     one = client.get(reverse(LIST), {"channel": channel.slug, "q": "Lee"})
     assert "1 customer" in one.content.decode()
-    # Unfiltered, the total is MU (9), exact however large.
+    # Unfiltered, the total is MU (59), exact however large.
     everyone = client.get(reverse(LIST), {"channel": channel.slug}).context["cl"]
-    assert everyone.count == ContactsCount(9, exact=True) and everyone.mu == 9
+    assert everyone.count == ContactsCount(59, exact=True) and everyone.mu == 59
 
 
 def test_r1_4_a_tag_list_past_the_bound_is_counted_in_one_batch_of_its_links(
@@ -131,7 +132,7 @@ def test_r1_4_a_tag_list_past_the_bound_is_counted_in_one_batch_of_its_links(
     monkeypatch.setattr(selectors, "COUNT_BOUND", 5)
     vip = Tag.objects.create(channel=channel, name="vip")
     tagged = Customer.objects.bulk_create(
-        Customer(channel=channel, name=f"Kim {i}") for i in range(12)
+        Customer(channel=channel, name=f"Kim {i}") for i in range(60)  # more than a page
     )
     CustomerTag.objects.bulk_create(
         CustomerTag(channel=channel, customer=c, tag=vip) for c in tagged
@@ -151,8 +152,31 @@ def test_r1_4_a_tag_list_past_the_bound_is_counted_in_one_batch_of_its_links(
     # second probe of them per customer (CustomerFilter.beside_driver).
     assert counts[0].count('FROM "crm_customertag"') == 1, counts[0]
     assert [c.name for c in page.context["cl"].result_list] == [
-        f"Kim {i}" for i in range(10, -1, -1)
+        f"Kim {i}" for i in range(58, 8, -1)
     ]
+
+
+def test_r1_4_a_search_whose_matches_fit_the_first_page_is_counted_by_that_page(
+    owner: Any, channel: Channel
+) -> None:
+    """A list that fits its first page shows its exact number without counting again (the
+    search runs once); a longer one is still counted."""
+    Customer.objects.bulk_create(Customer(channel=channel, name=f"Kim {i}") for i in range(3))
+    Customer.objects.bulk_create(Customer(channel=channel, name=f"Lee {i}") for i in range(60))
+    client = _client(owner)
+
+    def counts(text: str) -> tuple[Any, int]:
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(reverse(LIST), {"channel": channel.slug, "q": text})
+        return page, sum(q["sql"].upper().startswith("SELECT COUNT(") for q in queries)
+
+    page, counted = counts("Kim")
+    assert page.context["cl"].count == ContactsCount(3, exact=True)
+    assert "3 customers" in page.content.decode()
+    longer, counted_longer = counts("Lee")
+    assert longer.context["cl"].count == ContactsCount(60, exact=True)
+    assert len(longer.context["cl"].result_list) == 50
+    assert counted == counted_longer - 1  # the page's other counts (unread messages) alike
 
 
 def test_r1_4_r11_2_bounded_count_wording_in_both_languages() -> None:
@@ -423,10 +447,14 @@ def test_issue_15_a_tag_list_reads_only_the_links_its_page_and_count_need(
 @pytest.mark.postgres
 @pytest.mark.parametrize("text", ["김", "김민"])
 def test_issue_15_a_short_name_is_counted_along_the_prefix_index_and_stops_at_the_bound(
-    boss: Any, big: Channel, text: str
+    boss: Any, big: Channel, text: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No memberId is that short here, so the prefix index is read alone, in its order, and the
     count stops after bound + 1 matches: never a BitmapOr collecting every match first."""
+    from crm.admin.contacts import CustomerAdmin
+
+    # Pages of 2: the matches never fit the first page, which would count them itself.
+    monkeypatch.setattr(CustomerAdmin, "list_per_page", 2)
     response, plans = _explained(_client(boss), {"channel": big.slug, "q": text})
     assert response.context["cl"].result_list
     counts = [plan for sql, plan in plans if re.search(r"COUNT\(", sql)]

@@ -312,9 +312,18 @@ class CustomerFilter(django_filters.FilterSet):
         field = self._driver_field
         if field is None:
             return self.qs
-        queryset = self.queryset.all()
+        return self._filtered(self.queryset.all(), without=field)
+
+    def filter_queryset(self, queryset: QuerySet[Customer]) -> QuerySet[Customer]:
+        return self._filtered(queryset)
+
+    def _filtered(
+        self, queryset: QuerySet[Customer], *, without: str | None = None
+    ) -> QuerySet[Customer]:
+        """Each chosen filter in turn (django-filter's own loop, which ``qs`` runs), but the
+        one named ``without``."""
         for name, value in self.form.cleaned_data.items():
-            if name != field:
+            if name != without:
                 queryset = self.filters[name].filter(queryset, value)
         return queryset
 
